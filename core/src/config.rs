@@ -1,0 +1,448 @@
+//! The validated config model: what a parsed config JSON v6 becomes.
+//!
+//! Everything evaluation needs is prepared here once: comparison values are
+//! decoded into the form their comparator uses (SHA-256 digests as bytes,
+//! versions and numbers parsed), segments and prerequisite flags are resolved
+//! to indices. A problem confined to one condition or value does not reject
+//! the config; it makes that part evaluate to an error when it is reached,
+//! exactly where ConfigCat's other SDKs would fail, so one broken flag never
+//! takes the others down.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::comparator::{PrerequisiteComparator, SegmentComparator, UserComparator};
+use crate::hashing::Sha256Digest;
+use crate::semver::PreparedVersion;
+use crate::value::{SettingType, Value};
+
+/// A parsed, validated config: the flags and settings of one ConfigCat config
+/// (or of a local override, or both merged).
+///
+/// ```
+/// use configcat_core::Config;
+///
+/// let config = Config::parse(br#"{"f":{"isAwesome":{"t":0,"v":{"b":true}}}}"#).unwrap();
+/// assert_eq!(config.keys().collect::<Vec<_>>(), ["isAwesome"]);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub(crate) preferences: Preferences,
+    /// Salt and segments per source document (two after a merge).
+    pub(crate) origins: Vec<Origin>,
+    /// Settings in document order.
+    pub(crate) settings: Vec<Setting>,
+    /// Indices into `settings`, sorted by key, for binary search.
+    pub(crate) by_key: Vec<u32>,
+}
+
+/// How the SDK should follow the CDN's redirect instruction (`p.r`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RedirectMode {
+    /// Stay on the current base url (`0`).
+    #[default]
+    NoRedirect,
+    /// Move to `p.u` unless a custom base url is set (`1`).
+    ShouldRedirect,
+    /// Always move to `p.u` (`2`).
+    ForceRedirect,
+}
+
+/// The `p` (preferences) object of config JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Preferences {
+    pub(crate) base_url: Option<Box<str>>,
+    pub(crate) redirect: Option<RedirectMode>,
+}
+
+impl Preferences {
+    /// The base url the CDN points the SDK to (`p.u`).
+    #[must_use]
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_deref()
+    }
+
+    /// The redirect instruction (`p.r`), if present and known.
+    #[must_use]
+    pub const fn redirect(&self) -> Option<RedirectMode> {
+        self.redirect
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Origin {
+    pub(crate) salt: Option<Box<str>>,
+    pub(crate) segments: Vec<Segment>,
+}
+
+/// A reusable group of user conditions (`s` in config JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub(crate) name: Box<str>,
+    pub(crate) conditions: Vec<Condition>,
+}
+
+impl Segment {
+    /// The segment's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A served value exactly as stored: typed by its setting, or invalid when the
+/// JSON gave no value of the setting's type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum StoredValue {
+    Bool(bool),
+    Text(Box<str>),
+    Int(i64),
+    Float(f64),
+    /// The JSON value does not hold the setting's type.
+    Invalid,
+}
+
+impl StoredValue {
+    pub(crate) fn value(&self) -> Option<Value<'_>> {
+        match self {
+            Self::Bool(v) => Some(Value::Bool(*v)),
+            Self::Text(v) => Some(Value::Text(v)),
+            Self::Int(v) => Some(Value::Int(*v)),
+            Self::Float(v) => Some(Value::Float(*v)),
+            Self::Invalid => None,
+        }
+    }
+}
+
+impl fmt::Display for StoredValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value() {
+            Some(value) => value.fmt(f),
+            None => f.write_str("<invalid value>"),
+        }
+    }
+}
+
+/// A value with the variation id that identifies it for analytics.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Served {
+    pub(crate) value: StoredValue,
+    pub(crate) variation_id: Option<Box<str>>,
+}
+
+/// A feature flag or setting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub(crate) key: Box<str>,
+    /// `Err(code)` for a setting type this SDK does not know.
+    pub(crate) setting_type: Result<SettingType, i64>,
+    pub(crate) served: Served,
+    pub(crate) percentage_attribute: Option<Box<str>>,
+    pub(crate) rules: Vec<TargetingRule>,
+    pub(crate) percentage_options: Vec<PercentageOption>,
+    /// Index into `Config::origins`: whose salt and segments this setting uses.
+    pub(crate) origin: u32,
+}
+
+impl Setting {
+    /// The setting's key.
+    #[must_use]
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The setting's type, `None` if the config uses a type this SDK does not know.
+    #[must_use]
+    pub fn setting_type(&self) -> Option<SettingType> {
+        self.setting_type.ok()
+    }
+
+    /// The targeting rules, in evaluation order.
+    #[must_use]
+    pub fn targeting_rules(&self) -> &[TargetingRule] {
+        &self.rules
+    }
+
+    /// The % options applied after the targeting rules.
+    #[must_use]
+    pub fn percentage_options(&self) -> &[PercentageOption] {
+        &self.percentage_options
+    }
+
+    /// The value served when no rule and no % option applies.
+    #[must_use]
+    pub fn default_value(&self) -> Option<Value<'_>> {
+        self.served.value.value()
+    }
+
+    /// The variation id of the default value.
+    #[must_use]
+    pub fn variation_id(&self) -> Option<&str> {
+        self.served.variation_id.as_deref()
+    }
+}
+
+/// One targeting rule: conditions joined by AND, then a value or % options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetingRule {
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) then: RuleOutcome,
+}
+
+impl TargetingRule {
+    /// The value this rule serves, if it serves a single value.
+    #[must_use]
+    pub fn served_value(&self) -> Option<Value<'_>> {
+        match &self.then {
+            RuleOutcome::Value(served) => served.value.value(),
+            _ => None,
+        }
+    }
+
+    /// The variation id of the served value, if the rule serves a single value.
+    #[must_use]
+    pub fn variation_id(&self) -> Option<&str> {
+        match &self.then {
+            RuleOutcome::Value(served) => served.variation_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The rule's % options, empty when it serves a single value.
+    #[must_use]
+    pub fn percentage_options(&self) -> &[PercentageOption] {
+        match &self.then {
+            RuleOutcome::PercentageOptions(options) => options,
+            _ => &[],
+        }
+    }
+
+    /// The number of conditions joined by AND.
+    #[must_use]
+    pub fn condition_count(&self) -> usize {
+        self.conditions.len()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RuleOutcome {
+    Value(Served),
+    PercentageOptions(Vec<PercentageOption>),
+    /// Neither a value nor % options: an error when the rule matches.
+    Missing,
+}
+
+/// One % option: a share of users and the value they get.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PercentageOption {
+    pub(crate) percentage: i64,
+    pub(crate) served: Served,
+}
+
+impl PercentageOption {
+    /// The share of users, 0 to 100.
+    #[must_use]
+    pub const fn percentage(&self) -> i64 {
+        self.percentage
+    }
+
+    /// The value served to this share.
+    #[must_use]
+    pub fn value(&self) -> Option<Value<'_>> {
+        self.served.value.value()
+    }
+
+    /// The variation id of the value.
+    #[must_use]
+    pub fn variation_id(&self) -> Option<&str> {
+        self.served.variation_id.as_deref()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Condition {
+    User(UserCondition),
+    Segment(SegmentCondition),
+    Prerequisite(PrerequisiteCondition),
+    /// A condition this SDK cannot evaluate; reaching it is an evaluation error.
+    Invalid(ConditionDefect),
+}
+
+/// Why a condition cannot be evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConditionDefect {
+    /// None of `u`, `s`, `p`.
+    Empty,
+    AttributeNameMissing,
+    UnknownComparator,
+    /// The comparison value is absent, of the wrong kind, or malformed.
+    ComparisonValueInvalid,
+    SegmentReferenceInvalid,
+    PrerequisiteValueInvalid,
+}
+
+impl ConditionDefect {
+    pub(crate) const fn message(self) -> &'static str {
+        match self {
+            Self::Empty => "Condition isn't a type of user, segment, or prerequisite flag condition",
+            Self::AttributeNameMissing => "Comparison attribute name is missing",
+            Self::UnknownComparator => "Comparison operator is missing or invalid",
+            Self::ComparisonValueInvalid => "Comparison value is missing or invalid",
+            Self::SegmentReferenceInvalid => "Segment reference is invalid",
+            Self::PrerequisiteValueInvalid => "Prerequisite flag comparison value is missing or invalid",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UserCondition {
+    pub(crate) attribute: Box<str>,
+    pub(crate) comparator: UserComparator,
+    pub(crate) value: ComparisonValue,
+}
+
+/// A comparison value in the form its comparator evaluates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ComparisonValue {
+    /// Cleartext EQUALS / NOT EQUALS.
+    Text(Box<str>),
+    /// Cleartext lists (IS ONE OF, CONTAINS, STARTS/ENDS WITH, ARRAY CONTAINS).
+    TextList(Vec<Box<str>>),
+    /// Hashed EQUALS / NOT EQUALS; `None` if the stored text is not a digest.
+    Hash(Option<Sha256Digest>),
+    /// Hashed IS ONE OF / ARRAY CONTAINS; entries that are not digests can never match.
+    HashList { digests: Vec<Sha256Digest>, count: usize },
+    /// Hashed STARTS/ENDS WITH: byte length of the affix and its digest.
+    HashedAffixes(Vec<(usize, Option<Sha256Digest>)>),
+    /// Semver IS (NOT) ONE OF: the raw items (for the log) and their parse,
+    /// `None` for a blank item (skipped) and `Some(None)` for an invalid one.
+    SemverList(Vec<(Box<str>, Option<Option<PreparedVersion>>)>),
+    /// Semver relations: the raw text and its parse.
+    Semver(Box<str>, Option<PreparedVersion>),
+    Number(f64),
+    /// Unix seconds.
+    Date(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SegmentCondition {
+    pub(crate) segment: u32,
+    pub(crate) comparator: SegmentComparator,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PrerequisiteCondition {
+    pub(crate) key: Box<str>,
+    pub(crate) comparator: PrerequisiteComparator,
+    pub(crate) value: StoredValue,
+    /// Index of the prerequisite setting, resolved once the whole config is known.
+    pub(crate) target: Option<u32>,
+}
+
+impl Config {
+    /// The preferences (`p`) of the config.
+    #[must_use]
+    pub const fn preferences(&self) -> &Preferences {
+        &self.preferences
+    }
+
+    /// The keys of all settings, in document order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + Clone {
+        self.settings.iter().map(|setting| &*setting.key)
+    }
+
+    /// All settings, in document order.
+    #[must_use]
+    pub fn settings(&self) -> &[Setting] {
+        &self.settings
+    }
+
+    /// The setting with this key.
+    #[must_use]
+    pub fn setting(&self, key: &str) -> Option<&Setting> {
+        self.index_of(key).and_then(|index| self.settings.get(index))
+    }
+
+    pub(crate) fn index_of(&self, key: &str) -> Option<usize> {
+        let position = self
+            .by_key
+            .binary_search_by(|&index| {
+                self.settings
+                    .get(index as usize)
+                    .map_or("", |setting| &*setting.key)
+                    .cmp(key)
+            })
+            .ok()?;
+        self.by_key.get(position).map(|&index| index as usize)
+    }
+
+    pub(crate) fn origin(&self, setting: &Setting) -> Option<&Origin> {
+        self.origins.get(setting.origin as usize)
+    }
+
+    /// Builds the key index and resolves prerequisite references. Called by
+    /// every constructor after `settings` is final. Later duplicates of a key
+    /// replace earlier ones, as in a JSON object.
+    pub(crate) fn from_parts(preferences: Preferences, origins: Vec<Origin>, mut settings: Vec<Setting>) -> Self {
+        dedup_keep_last(&mut settings);
+        let mut by_key: Vec<u32> = (0..settings.len())
+            .filter_map(|index| u32::try_from(index).ok())
+            .collect();
+        by_key.sort_unstable_by(|&a, &b| {
+            let key = |index: u32| settings.get(index as usize).map_or("", |s| &*s.key);
+            key(a).cmp(key(b))
+        });
+        let mut config = Self { preferences, origins, settings, by_key };
+        config.resolve_prerequisites();
+        config
+    }
+
+    fn resolve_prerequisites(&mut self) {
+        // Two passes in the same order: look every key up while the config is
+        // borrowed immutably, then store the results.
+        let targets: Vec<Option<u32>> = self
+            .prerequisites()
+            .map(|key| self.index_of(key).and_then(|index| u32::try_from(index).ok()))
+            .collect();
+        let mut targets = targets.into_iter();
+        for setting in &mut self.settings {
+            for rule in &mut setting.rules {
+                for condition in &mut rule.conditions {
+                    if let Condition::Prerequisite(prerequisite) = condition {
+                        prerequisite.target = targets.next().flatten();
+                    }
+                }
+            }
+        }
+    }
+
+    fn prerequisites(&self) -> impl Iterator<Item = &str> {
+        self.settings
+            .iter()
+            .flat_map(|setting| &setting.rules)
+            .flat_map(|rule| &rule.conditions)
+            .filter_map(|condition| match condition {
+                Condition::Prerequisite(prerequisite) => Some(&*prerequisite.key),
+                _ => None,
+            })
+    }
+}
+
+fn dedup_keep_last(settings: &mut Vec<Setting>) {
+    let mut seen = alloc::collections::BTreeSet::new();
+    let mut keep = alloc::vec![false; settings.len()];
+    for (index, setting) in settings.iter().enumerate().rev() {
+        if seen.insert(setting.key.clone()) {
+            if let Some(slot) = keep.get_mut(index) {
+                *slot = true;
+            }
+        }
+    }
+    if keep.iter().all(|&k| k) {
+        return;
+    }
+    let mut flags = keep.into_iter();
+    settings.retain(|_| flags.next().unwrap_or(true));
+}

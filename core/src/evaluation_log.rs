@@ -1,0 +1,162 @@
+//! The evaluation log (event 5000): a readable trace of how a value was chosen.
+//!
+//! Its text is byte-identical with ConfigCat's other SDKs. It is only built
+//! when the log sink wants `Info` records; a disabled log never allocates.
+
+use alloc::string::String;
+use core::fmt::{self, Write};
+
+use crate::config::{ComparisonValue, Condition, Origin, PrerequisiteCondition, SegmentCondition, UserCondition};
+use crate::date_time::write_iso_utc;
+use crate::number::write_js_number;
+
+/// Comparison lists longer than this are cut in the log.
+const MAX_LISTED_VALUES: usize = 10;
+
+/// An indented multi-line text that is only written when enabled.
+pub(crate) struct EvaluationLog {
+    text: String,
+    indent: usize,
+    enabled: bool,
+}
+
+impl EvaluationLog {
+    pub(crate) const fn new(enabled: bool) -> Self {
+        Self { text: String::new(), indent: 0, enabled }
+    }
+
+    pub(crate) const fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub(crate) const fn indent(&mut self) {
+        self.indent += 1;
+    }
+
+    pub(crate) const fn dedent(&mut self) {
+        self.indent = self.indent.saturating_sub(1);
+    }
+
+    pub(crate) const fn set_indent(&mut self, indent: usize) {
+        self.indent = indent;
+    }
+
+    /// Starts a new line at the current indentation.
+    pub(crate) fn new_line(&mut self) {
+        if self.enabled {
+            self.text.push('\n');
+            for _ in 0..self.indent {
+                self.text.push_str("  ");
+            }
+        }
+    }
+
+    /// Starts a new line and writes `args` on it.
+    pub(crate) fn line(&mut self, args: fmt::Arguments<'_>) {
+        if self.enabled {
+            self.new_line();
+            let _ = self.text.write_fmt(args);
+        }
+    }
+
+    /// Appends `args` to the current line.
+    pub(crate) fn append(&mut self, args: fmt::Arguments<'_>) {
+        if self.enabled {
+            let _ = self.text.write_fmt(args);
+        }
+    }
+}
+
+/// A condition as the log and the warnings show it, e.g. `User.Email IS ONE OF ['a', 'b']`.
+pub(crate) struct ConditionText<'a> {
+    pub(crate) condition: &'a Condition,
+    pub(crate) origin: Option<&'a Origin>,
+}
+
+impl fmt::Display for ConditionText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.condition {
+            Condition::User(condition) => condition.fmt(f),
+            Condition::Segment(condition) => SegmentConditionText { condition, origin: self.origin }.fmt(f),
+            Condition::Prerequisite(condition) => condition.fmt(f),
+            Condition::Invalid(_) => f.write_str("<invalid condition>"),
+        }
+    }
+}
+
+pub(crate) struct SegmentConditionText<'a> {
+    pub(crate) condition: &'a SegmentCondition,
+    pub(crate) origin: Option<&'a Origin>,
+}
+
+impl fmt::Display for SegmentConditionText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self
+            .origin
+            .and_then(|origin| origin.segments.get(self.condition.segment as usize))
+            .map_or("<invalid name>", |segment| &*segment.name);
+        write!(f, "User {} '{name}'", self.condition.comparator.text())
+    }
+}
+
+impl fmt::Display for PrerequisiteCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Flag '{}' {} '{}'", self.key, self.comparator.text(), self.value)
+    }
+}
+
+impl fmt::Display for UserCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "User.{} {} ", self.attribute, self.comparator.text())?;
+        match &self.value {
+            ComparisonValue::Text(text) | ComparisonValue::Semver(text, _) => write!(f, "'{text}'"),
+            ComparisonValue::Hash(_) => f.write_str("'<hashed value>'"),
+            ComparisonValue::TextList(items) => write_list(f, items.iter().map(|item| &**item), items.len()),
+            ComparisonValue::SemverList(items) => {
+                write_list(f, items.iter().map(|(raw, _)| &**raw), items.len())
+            }
+            ComparisonValue::HashList { count, .. } => write_hashed_count(f, *count),
+            ComparisonValue::HashedAffixes(items) => write_hashed_count(f, items.len()),
+            ComparisonValue::Number(number) => {
+                f.write_char('\'')?;
+                write_js_number(f, *number)?;
+                f.write_char('\'')
+            }
+            ComparisonValue::Date(seconds) => {
+                f.write_char('\'')?;
+                write_js_number(f, *seconds)?;
+                f.write_str("' (")?;
+                if write_iso_utc(f, *seconds)? {
+                    f.write_str(" UTC)")
+                } else {
+                    f.write_str("invalid date)")
+                }
+            }
+        }
+    }
+}
+
+fn write_hashed_count(f: &mut fmt::Formatter<'_>, count: usize) -> fmt::Result {
+    let noun = if count > 1 { "values" } else { "value" };
+    write!(f, "[<{count} hashed {noun}>]")
+}
+
+fn write_list<'i>(f: &mut fmt::Formatter<'_>, items: impl Iterator<Item = &'i str>, count: usize) -> fmt::Result {
+    f.write_char('[')?;
+    for (index, item) in items.take(MAX_LISTED_VALUES).enumerate() {
+        if index > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "'{item}'")?;
+    }
+    if count > MAX_LISTED_VALUES {
+        let more = count - MAX_LISTED_VALUES;
+        let noun = if more > 1 { "values" } else { "value" };
+        write!(f, ", ... <{more} more {noun}>")?;
+    }
+    f.write_char(']')
+}
