@@ -7,7 +7,10 @@ use core::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 #[non_exhaustive]
-#[expect(missing_docs, reason = "each variant's name is its meaning; `text()` gives the dashboard wording")]
+#[expect(
+    missing_docs,
+    reason = "each variant's name is its meaning; `text()` gives the dashboard wording"
+)]
 pub enum UserComparator {
     IsOneOf = 0,
     IsNotOneOf = 1,
@@ -114,7 +117,9 @@ impl UserComparator {
     /// The comparator with this wire code, if it exists.
     #[must_use]
     pub fn from_code(code: i64) -> Option<Self> {
-        usize::try_from(code).ok().and_then(|index| ALL.get(index).copied())
+        usize::try_from(code)
+            .ok()
+            .and_then(|index| ALL.get(index).copied())
     }
 
     /// The wire code (`c` in config JSON).

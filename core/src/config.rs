@@ -286,12 +286,16 @@ pub(crate) enum ConditionDefect {
 impl ConditionDefect {
     pub(crate) const fn message(self) -> &'static str {
         match self {
-            Self::Empty => "Condition isn't a type of user, segment, or prerequisite flag condition",
+            Self::Empty => {
+                "Condition isn't a type of user, segment, or prerequisite flag condition"
+            }
             Self::AttributeNameMissing => "Comparison attribute name is missing",
             Self::UnknownComparator => "Comparison operator is missing or invalid",
             Self::ComparisonValueInvalid => "Comparison value is missing or invalid",
             Self::SegmentReferenceInvalid => "Segment reference is invalid",
-            Self::PrerequisiteValueInvalid => "Prerequisite flag comparison value is missing or invalid",
+            Self::PrerequisiteValueInvalid => {
+                "Prerequisite flag comparison value is missing or invalid"
+            }
         }
     }
 }
@@ -313,7 +317,10 @@ pub(crate) enum ComparisonValue {
     /// Hashed EQUALS / NOT EQUALS; `None` if the stored text is not a digest.
     Hash(Option<Sha256Digest>),
     /// Hashed IS ONE OF / ARRAY CONTAINS; entries that are not digests can never match.
-    HashList { digests: Vec<Sha256Digest>, count: usize },
+    HashList {
+        digests: Vec<Sha256Digest>,
+        count: usize,
+    },
     /// Hashed STARTS/ENDS WITH: byte length of the affix and its digest.
     HashedAffixes(Vec<(usize, Option<Sha256Digest>)>),
     /// Semver IS (NOT) ONE OF: the raw items (for the log) and their parse,
@@ -362,7 +369,8 @@ impl Config {
     /// The setting with this key.
     #[must_use]
     pub fn setting(&self, key: &str) -> Option<&Setting> {
-        self.index_of(key).and_then(|index| self.settings.get(index))
+        self.index_of(key)
+            .and_then(|index| self.settings.get(index))
     }
 
     pub(crate) fn index_of(&self, key: &str) -> Option<usize> {
@@ -385,7 +393,11 @@ impl Config {
     /// Builds the key index and resolves prerequisite references. Called by
     /// every constructor after `settings` is final. Later duplicates of a key
     /// replace earlier ones, as in a JSON object.
-    pub(crate) fn from_parts(preferences: Preferences, origins: Vec<Origin>, mut settings: Vec<Setting>) -> Self {
+    pub(crate) fn from_parts(
+        preferences: Preferences,
+        origins: Vec<Origin>,
+        mut settings: Vec<Setting>,
+    ) -> Self {
         dedup_keep_last(&mut settings);
         let mut by_key: Vec<u32> = (0..settings.len())
             .filter_map(|index| u32::try_from(index).ok())
@@ -394,7 +406,12 @@ impl Config {
             let key = |index: u32| settings.get(index as usize).map_or("", |s| &*s.key);
             key(a).cmp(key(b))
         });
-        let mut config = Self { preferences, origins, settings, by_key };
+        let mut config = Self {
+            preferences,
+            origins,
+            settings,
+            by_key,
+        };
         config.resolve_prerequisites();
         config
     }
@@ -404,7 +421,10 @@ impl Config {
         // borrowed immutably, then store the results.
         let targets: Vec<Option<u32>> = self
             .prerequisites()
-            .map(|key| self.index_of(key).and_then(|index| u32::try_from(index).ok()))
+            .map(|key| {
+                self.index_of(key)
+                    .and_then(|index| u32::try_from(index).ok())
+            })
             .collect();
         let mut targets = targets.into_iter();
         for setting in &mut self.settings {

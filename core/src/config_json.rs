@@ -12,7 +12,9 @@ use core::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use crate::comparator::{ComparatorKind, PrerequisiteComparator, SegmentComparator, UserComparator};
+use crate::comparator::{
+    ComparatorKind, PrerequisiteComparator, SegmentComparator, UserComparator,
+};
 use crate::config::{
     ComparisonValue, Condition, ConditionDefect, Config, Origin, PercentageOption, Preferences,
     PrerequisiteCondition, RedirectMode, RuleOutcome, Segment, SegmentCondition, Served, Setting,
@@ -71,7 +73,12 @@ impl ParseError {
             Category::Data => ParseErrorKind::Shape,
             Category::Syntax | Category::Io => ParseErrorKind::Syntax,
         };
-        Self { kind, line: error.line(), column: error.column(), detail: alloc::format!("{error}").into() }
+        Self {
+            kind,
+            line: error.line(),
+            column: error.column(),
+            detail: alloc::format!("{error}").into(),
+        }
     }
 }
 
@@ -80,8 +87,12 @@ impl fmt::Display for ParseError {
         match self.kind {
             ParseErrorKind::Syntax => f.write_str("config JSON is not valid JSON: ")?,
             ParseErrorKind::Truncated => f.write_str("config JSON is truncated: ")?,
-            ParseErrorKind::Shape => f.write_str("config JSON does not have the config v6 shape: ")?,
-            ParseErrorKind::UnsupportedOverrideValue => f.write_str("flag override is not supported: ")?,
+            ParseErrorKind::Shape => {
+                f.write_str("config JSON does not have the config v6 shape: ")?
+            }
+            ParseErrorKind::UnsupportedOverrideValue => {
+                f.write_str("flag override is not supported: ")?
+            }
         }
         f.write_str(&self.detail)
     }
@@ -97,7 +108,8 @@ impl Config {
     /// inside one setting (an unknown comparator, a missing segment, ...) do not
     /// fail the parse: that setting reports them when it is evaluated.
     pub fn parse(json: &[u8]) -> Result<Self, ParseError> {
-        let document: WireConfig = serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
+        let document: WireConfig =
+            serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
         Ok(prepare(document))
     }
 
@@ -161,7 +173,10 @@ impl Config {
                 Setting {
                     key: key.into_boxed_str(),
                     setting_type: Ok(setting_type),
-                    served: Served { value, variation_id: None },
+                    served: Served {
+                        value,
+                        variation_id: None,
+                    },
                     percentage_attribute: None,
                     rules: Vec::new(),
                     percentage_options: Vec::new(),
@@ -169,7 +184,11 @@ impl Config {
                 }
             })
             .collect();
-        Self::from_parts(Preferences::default(), alloc::vec![Origin::default()], settings)
+        Self::from_parts(
+            Preferences::default(),
+            alloc::vec![Origin::default()],
+            settings,
+        )
     }
 }
 
@@ -342,7 +361,9 @@ struct OverrideValue(Option<OwnedValue>);
 
 impl<'de> Deserialize<'de> for OverrideValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(OverrideValueVisitor).map(OverrideValue)
+        deserializer
+            .deserialize_any(OverrideValueVisitor)
+            .map(OverrideValue)
     }
 }
 
@@ -362,7 +383,10 @@ impl<'de> Visitor<'de> for OverrideValueVisitor {
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
         Ok(Some(i64::try_from(v).map_or_else(
             |_| {
-                #[expect(clippy::cast_precision_loss, reason = "too large for an int setting: becomes a float, as JSON numbers do")]
+                #[expect(
+                    clippy::cast_precision_loss,
+                    reason = "too large for an int setting: becomes a float, as JSON numbers do"
+                )]
                 let float = v as f64;
                 OwnedValue::Float(float)
             },
@@ -389,7 +413,10 @@ impl<'de> Visitor<'de> for OverrideValueVisitor {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
         Ok(None)
     }
 }
@@ -398,7 +425,10 @@ impl<'de> Visitor<'de> for OverrideValueVisitor {
 
 fn prepare(document: WireConfig) -> Config {
     let preferences = document.preferences;
-    let salt = preferences.as_ref().and_then(|p| p.salt.clone()).map(String::into_boxed_str);
+    let salt = preferences
+        .as_ref()
+        .and_then(|p| p.salt.clone())
+        .map(String::into_boxed_str);
     let segments: Vec<Segment> = document
         .segments
         .unwrap_or_default()
@@ -430,7 +460,11 @@ fn prepare(document: WireConfig) -> Config {
             _ => None,
         }),
     });
-    Config::from_parts(preferences, alloc::vec![Origin { salt, segments }], settings)
+    Config::from_parts(
+        preferences,
+        alloc::vec![Origin { salt, segments }],
+        settings,
+    )
 }
 
 fn prepare_setting(key: String, setting: WireSetting, segment_count: usize) -> Setting {
@@ -494,22 +528,46 @@ fn stored_value(value: WireValue, setting_type: Option<SettingType>) -> StoredVa
 /// The prerequisite comparison value carries its own type: exactly one member.
 fn self_typed_value(value: WireValue) -> StoredValue {
     match value {
-        WireValue { boolean: Some(v), text: None, int: None, float: None } => StoredValue::Bool(v),
-        WireValue { boolean: None, text: Some(v), int: None, float: None } => {
-            StoredValue::Text(v.into_boxed_str())
-        }
-        WireValue { boolean: None, text: None, int: Some(v), float: None } => StoredValue::Int(v),
-        WireValue { boolean: None, text: None, int: None, float: Some(v) } => StoredValue::Float(v),
+        WireValue {
+            boolean: Some(v),
+            text: None,
+            int: None,
+            float: None,
+        } => StoredValue::Bool(v),
+        WireValue {
+            boolean: None,
+            text: Some(v),
+            int: None,
+            float: None,
+        } => StoredValue::Text(v.into_boxed_str()),
+        WireValue {
+            boolean: None,
+            text: None,
+            int: Some(v),
+            float: None,
+        } => StoredValue::Int(v),
+        WireValue {
+            boolean: None,
+            text: None,
+            int: None,
+            float: Some(v),
+        } => StoredValue::Float(v),
         _ => StoredValue::Invalid,
     }
 }
 
 fn prepare_condition(condition: WireCondition, segment_count: usize) -> Condition {
     match condition {
-        WireCondition { user: Some(user), segment: None, prerequisite: None } => {
-            prepare_user_condition(user)
-        }
-        WireCondition { user: None, segment: Some(segment), prerequisite: None } => {
+        WireCondition {
+            user: Some(user),
+            segment: None,
+            prerequisite: None,
+        } => prepare_user_condition(user),
+        WireCondition {
+            user: None,
+            segment: Some(segment),
+            prerequisite: None,
+        } => {
             let index = segment
                 .segment
                 .and_then(|index| usize::try_from(index).ok())
@@ -517,27 +575,36 @@ fn prepare_condition(condition: WireCondition, segment_count: usize) -> Conditio
                 .and_then(|index| u32::try_from(index).ok());
             let comparator = segment.comparator.and_then(SegmentComparator::from_code);
             match (index, comparator) {
-                (Some(segment), Some(comparator)) => {
-                    Condition::Segment(SegmentCondition { segment, comparator })
-                }
+                (Some(segment), Some(comparator)) => Condition::Segment(SegmentCondition {
+                    segment,
+                    comparator,
+                }),
                 (None, _) => Condition::Invalid(ConditionDefect::SegmentReferenceInvalid),
                 (_, None) => Condition::Invalid(ConditionDefect::UnknownComparator),
             }
         }
-        WireCondition { user: None, segment: None, prerequisite: Some(prerequisite) } => {
-            let comparator = prerequisite.comparator.and_then(PrerequisiteComparator::from_code);
+        WireCondition {
+            user: None,
+            segment: None,
+            prerequisite: Some(prerequisite),
+        } => {
+            let comparator = prerequisite
+                .comparator
+                .and_then(PrerequisiteComparator::from_code);
             let value = self_typed_value(prerequisite.value.unwrap_or_default());
             match (prerequisite.key, comparator, value) {
                 (_, None, _) => Condition::Invalid(ConditionDefect::UnknownComparator),
                 (None, _, _) | (_, _, StoredValue::Invalid) => {
                     Condition::Invalid(ConditionDefect::PrerequisiteValueInvalid)
                 }
-                (Some(key), Some(comparator), value) => Condition::Prerequisite(PrerequisiteCondition {
-                    key: key.into_boxed_str(),
-                    comparator,
-                    value,
-                    target: None,
-                }),
+                (Some(key), Some(comparator), value) => {
+                    Condition::Prerequisite(PrerequisiteCondition {
+                        key: key.into_boxed_str(),
+                        comparator,
+                        value,
+                        target: None,
+                    })
+                }
             }
         }
         _ => Condition::Invalid(ConditionDefect::Empty),
@@ -575,10 +642,15 @@ fn prepare_comparison_value(
         ComparatorKind::TextList | ComparatorKind::ArrayList if sensitive => {
             let list = list?;
             let count = list.len();
-            let digests = list.iter().filter_map(|item| decode_hex_digest(item)).collect();
+            let digests = list
+                .iter()
+                .filter_map(|item| decode_hex_digest(item))
+                .collect();
             ComparisonValue::HashList { digests, count }
         }
-        ComparatorKind::TextList | ComparatorKind::ArrayList => ComparisonValue::TextList(boxed_list(list?)),
+        ComparatorKind::TextList | ComparatorKind::ArrayList => {
+            ComparisonValue::TextList(boxed_list(list?))
+        }
         ComparatorKind::HashedAffixList => {
             let mut affixes = Vec::new();
             for item in list? {

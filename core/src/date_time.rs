@@ -43,11 +43,16 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let shifted_month = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -65,10 +70,22 @@ mod tests {
     #[test]
     fn renders_known_instants() {
         assert_eq!(iso(0.0).as_deref(), Some("1970-01-01T00:00:00.000"));
-        assert_eq!(iso(1_693_497_600.0).as_deref(), Some("2023-08-31T16:00:00.000"));
-        assert_eq!(iso(1_680_307_200.0).as_deref(), Some("2023-04-01T00:00:00.000"));
-        assert_eq!(iso(1_680_307_199.999).as_deref(), Some("2023-03-31T23:59:59.999"));
-        assert_eq!(iso(951_782_400.0).as_deref(), Some("2000-02-29T00:00:00.000"));
+        assert_eq!(
+            iso(1_693_497_600.0).as_deref(),
+            Some("2023-08-31T16:00:00.000")
+        );
+        assert_eq!(
+            iso(1_680_307_200.0).as_deref(),
+            Some("2023-04-01T00:00:00.000")
+        );
+        assert_eq!(
+            iso(1_680_307_199.999).as_deref(),
+            Some("2023-03-31T23:59:59.999")
+        );
+        assert_eq!(
+            iso(951_782_400.0).as_deref(),
+            Some("2000-02-29T00:00:00.000")
+        );
         assert_eq!(iso(-1.5).as_deref(), Some("1969-12-31T23:59:58.500"));
         assert_eq!(iso(f64::NAN), None);
         assert_eq!(iso(1e300), None);

@@ -10,14 +10,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-use crate::comparator::{ComparatorKind, PrerequisiteComparator, SegmentComparator, UserComparator};
+use crate::comparator::{
+    ComparatorKind, PrerequisiteComparator, SegmentComparator, UserComparator,
+};
 use crate::config::{
     ComparisonValue, Condition, ConditionDefect, Config, Origin, PercentageOption, RuleOutcome,
     SegmentCondition, Served, Setting, TargetingRule, UserCondition,
 };
 use crate::evaluation_log::{ConditionText, EvaluationLog, SegmentConditionText};
-use crate::hashing::{confidential_hash, percentage_bucket, Sha256Digest};
-use crate::log_event::{emit, EventId, LogLevel, LogSink};
+use crate::hashing::{Sha256Digest, confidential_hash, percentage_bucket};
+use crate::log_event::{EventId, LogLevel, LogSink, emit};
 use crate::number::{js_number_text, parse_number};
 use crate::semver::Version;
 use crate::user::{Attribute, User};
@@ -27,7 +29,8 @@ use crate::value::{FlagValue, OwnedValue, SettingType, Value};
 /// cannot exhaust the stack (small on microcontrollers); real configs use a few levels.
 pub const MAX_PREREQUISITE_DEPTH: usize = 16;
 
-const RULE_IGNORED: &str = "The current targeting rule is ignored and the evaluation continues with the next rule.";
+const RULE_IGNORED: &str =
+    "The current targeting rule is ignored and the evaluation continues with the next rule.";
 const READ_MORE: &str = "Read more: https://configcat.com/docs/advanced/user-object/";
 
 /// Why a flag could not be evaluated (the default value was returned instead).
@@ -82,19 +85,31 @@ pub enum EvaluationError {
 impl fmt::Display for EvaluationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::SettingNotFound { key } => write!(f, "the key '{key}' was not found in config JSON"),
-            Self::TypeMismatch { setting_type, requested } => write!(
+            Self::SettingNotFound { key } => {
+                write!(f, "the key '{key}' was not found in config JSON")
+            }
+            Self::TypeMismatch {
+                setting_type,
+                requested,
+            } => write!(
                 f,
                 "the setting is of type {setting_type}, which cannot be read as {requested}"
             ),
             Self::InvalidSettingType(code) => write!(f, "Setting type {code} is invalid"),
             Self::InvalidServedValue => f.write_str("Setting value is missing or invalid"),
-            Self::TargetingRuleThenMissing => f.write_str("Targeting rule THEN part is missing or invalid"),
-            Self::PercentageSumBelow100 => f.write_str("Sum of percentage option percentages is less than 100"),
+            Self::TargetingRuleThenMissing => {
+                f.write_str("Targeting rule THEN part is missing or invalid")
+            }
+            Self::PercentageSumBelow100 => {
+                f.write_str("Sum of percentage option percentages is less than 100")
+            }
             Self::InvalidCondition(reason) => f.write_str(reason),
             Self::SaltMissing => f.write_str("Config JSON salt is missing"),
             Self::PrerequisiteMissing { key } => write!(f, "Prerequisite flag '{key}' is missing"),
-            Self::PrerequisiteTypeMismatch { comparison_value, key } => write!(
+            Self::PrerequisiteTypeMismatch {
+                comparison_value,
+                key,
+            } => write!(
                 f,
                 "Type mismatch between comparison value '{}' and prerequisite flag '{key}'",
                 comparison_value.as_value()
@@ -175,7 +190,13 @@ impl Config {
     /// assert_eq!(config.get_value("greeting", "", None, &NoLog), "Hello");
     /// assert_eq!(config.get_value("missing", "default", None, &NoLog), "default");
     /// ```
-    pub fn get_value<'a, T: FlagValue<'a>>(&'a self, key: &str, default: T, user: Option<&User>, sink: &dyn LogSink) -> T {
+    pub fn get_value<'a, T: FlagValue<'a>>(
+        &'a self,
+        key: &str,
+        default: T,
+        user: Option<&User>,
+        sink: &dyn LogSink,
+    ) -> T {
         self.get_value_details(key, default, user, sink).value
     }
 
@@ -188,11 +209,17 @@ impl Config {
         sink: &dyn LogSink,
     ) -> EvaluationDetails<'a, T> {
         let Some(setting) = self.find_or_report(key, Some(default.as_value()), sink) else {
-            return EvaluationDetails::defaulted(default, EvaluationError::SettingNotFound { key: key.into() });
+            return EvaluationDetails::defaulted(
+                default,
+                EvaluationError::SettingNotFound { key: key.into() },
+            );
         };
         if let Ok(setting_type) = setting.setting_type {
             if !T::accepts(setting_type) {
-                let error = EvaluationError::TypeMismatch { setting_type, requested: T::TYPE_NAME };
+                let error = EvaluationError::TypeMismatch {
+                    setting_type,
+                    requested: T::TYPE_NAME,
+                };
                 report_failure(sink, key, &error, Some(default.as_value()));
                 return EvaluationDetails::defaulted(default, error);
             }
@@ -212,9 +239,17 @@ impl Config {
 
     /// Evaluates a setting without a typed default: the value is whatever the
     /// setting holds, `None` when it cannot be evaluated.
-    pub fn evaluate<'a>(&'a self, key: &str, user: Option<&User>, sink: &dyn LogSink) -> EvaluationDetails<'a, Option<Value<'a>>> {
+    pub fn evaluate<'a>(
+        &'a self,
+        key: &str,
+        user: Option<&User>,
+        sink: &dyn LogSink,
+    ) -> EvaluationDetails<'a, Option<Value<'a>>> {
         let Some(setting) = self.find_or_report(key, None, sink) else {
-            return EvaluationDetails::defaulted(None, EvaluationError::SettingNotFound { key: key.into() });
+            return EvaluationDetails::defaulted(
+                None,
+                EvaluationError::SettingNotFound { key: key.into() },
+            );
         };
         match self.evaluate_root(setting, user, sink, None) {
             Ok(outcome) => details_of(Some(outcome.value), outcome),
@@ -247,10 +282,17 @@ impl Config {
     pub fn key_and_value_for_variation_id(&self, variation_id: &str) -> Option<(&str, Value<'_>)> {
         let matches = |served: &Served| served.variation_id.as_deref() == Some(variation_id);
         self.settings.iter().find_map(|setting| {
-            let options = setting.percentage_options.iter().map(|option| &option.served);
+            let options = setting
+                .percentage_options
+                .iter()
+                .map(|option| &option.served);
             let rule_served = setting.rules.iter().flat_map(|rule| match &rule.then {
-                RuleOutcome::Value(served) => core::slice::from_ref(served).iter().collect::<Vec<_>>(),
-                RuleOutcome::PercentageOptions(options) => options.iter().map(|o| &o.served).collect(),
+                RuleOutcome::Value(served) => {
+                    core::slice::from_ref(served).iter().collect::<Vec<_>>()
+                }
+                RuleOutcome::PercentageOptions(options) => {
+                    options.iter().map(|o| &o.served).collect()
+                }
                 RuleOutcome::Missing => Vec::new(),
             });
             core::iter::once(&setting.served)
@@ -262,7 +304,12 @@ impl Config {
         })
     }
 
-    fn find_or_report(&self, key: &str, default: Option<Value<'_>>, sink: &dyn LogSink) -> Option<&Setting> {
+    fn find_or_report(
+        &self,
+        key: &str,
+        default: Option<Value<'_>>,
+        sink: &dyn LogSink,
+    ) -> Option<&Setting> {
         let setting = self.setting(key);
         if setting.is_none() {
             emit(
@@ -294,7 +341,9 @@ impl Config {
             warnings: sink.enabled(LogLevel::Warning),
             log: EvaluationLog::new(sink.enabled(LogLevel::Info)),
         };
-        evaluator.log.append(format_args!("Evaluating '{}'", setting.key));
+        evaluator
+            .log
+            .append(format_args!("Evaluating '{}'", setting.key));
         if let Some(user) = user {
             evaluator.log.append(format_args!(" for User '{user}'"));
         }
@@ -302,11 +351,19 @@ impl Config {
         let result = evaluator.evaluate_setting(setting, None, 0);
         evaluator.log.set_indent(1);
         match &result {
-            Ok(outcome) => evaluator.log.line(format_args!("Returning '{}'.", outcome.value)),
-            Err(_) => evaluator.log.line(format_args!("Returning '{}'.", DefaultText(default))),
+            Ok(outcome) => evaluator
+                .log
+                .line(format_args!("Returning '{}'.", outcome.value)),
+            Err(_) => evaluator
+                .log
+                .line(format_args!("Returning '{}'.", DefaultText(default))),
         }
         if evaluator.log.is_enabled() {
-            sink.event(LogLevel::Info, EventId::EvaluationLog, format_args!("{}", evaluator.log.text()));
+            sink.event(
+                LogLevel::Info,
+                EventId::EvaluationLog,
+                format_args!("{}", evaluator.log.text()),
+            );
         }
         if let Err(error) = &result {
             report_failure(sink, &setting.key, error, default);
@@ -328,7 +385,12 @@ fn details_of<'a, T>(value: T, outcome: Outcome<'a>) -> EvaluationDetails<'a, T>
     }
 }
 
-fn report_failure(sink: &dyn LogSink, key: &str, error: &EvaluationError, default: Option<Value<'_>>) {
+fn report_failure(
+    sink: &dyn LogSink,
+    key: &str,
+    error: &EvaluationError,
+    default: Option<Value<'_>>,
+) {
     emit(
         sink,
         LogLevel::Error,
@@ -410,7 +472,11 @@ impl fmt::Display for ConditionResult<'_, '_> {
             Self::Matched(_) => Ok(()),
             Self::NoUser => f.write_str("cannot evaluate, User Object is missing"),
             Self::AttributeMissing(condition) => {
-                write!(f, "cannot evaluate, the User.{} attribute is missing", condition.attribute)
+                write!(
+                    f,
+                    "cannot evaluate, the User.{} attribute is missing",
+                    condition.attribute
+                )
             }
             Self::AttributeInvalid(condition, reason) => write!(
                 f,
@@ -444,7 +510,9 @@ impl fmt::Display for InvalidAttribute<'_> {
         f.write_str(match self.expected {
             ExpectedKind::Semver => "' is not a valid semantic version",
             ExpectedKind::Number => "' is not a valid decimal number",
-            ExpectedKind::Date => "' is not a valid Unix timestamp (number of seconds elapsed since Unix epoch)",
+            ExpectedKind::Date => {
+                "' is not a valid Unix timestamp (number of seconds elapsed since Unix epoch)"
+            }
             ExpectedKind::StringList => "' is not a valid string array",
         })
     }
@@ -485,13 +553,20 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         parent: Option<&Visit<'_>>,
         depth: usize,
     ) -> Result<Outcome<'c>, EvaluationError> {
-        let setting_type = setting.setting_type.map_err(EvaluationError::InvalidSettingType)?;
-        let visit = Visit { key: &setting.key, parent };
+        let setting_type = setting
+            .setting_type
+            .map_err(EvaluationError::InvalidSettingType)?;
+        let visit = Visit {
+            key: &setting.key,
+            parent,
+        };
         let origin = self.config.origin(setting);
         let mut user_missing_reported = false;
 
         if !setting.rules.is_empty() {
-            self.log.line(format_args!("Evaluating targeting rules and applying the first match if any:"));
+            self.log.line(format_args!(
+                "Evaluating targeting rules and applying the first match if any:"
+            ));
         }
         for (rule_index, rule) in setting.rules.iter().enumerate() {
             let result = self.evaluate_rule_conditions(setting, origin, rule, &visit, depth);
@@ -562,7 +637,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
 
         if !setting.percentage_options.is_empty() {
             if let Some(user) = self.user {
-                match self.evaluate_percentage_options(setting, &setting.percentage_options, user)? {
+                match self.evaluate_percentage_options(
+                    setting,
+                    &setting.percentage_options,
+                    user,
+                )? {
                     PercentageResult::Selected(index, option) => {
                         return outcome(&option.served, setting_type, None, Some((index, option)));
                     }
@@ -574,7 +653,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 if !user_missing_reported {
                     self.warn_user_missing(&setting.key);
                 }
-                self.log.line(format_args!("Skipping % options because the User Object is missing."));
+                self.log.line(format_args!(
+                    "Skipping % options because the User Object is missing."
+                ));
             }
         }
         outcome(&setting.served, setting_type, None, None)
@@ -595,14 +676,19 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         options: &'c [PercentageOption],
         user: &User,
     ) -> Result<PercentageResult<'c>, EvaluationError> {
-        let attribute_name = setting.percentage_attribute.as_deref().unwrap_or(crate::user::IDENTIFIER);
+        let attribute_name = setting
+            .percentage_attribute
+            .as_deref()
+            .unwrap_or(crate::user::IDENTIFIER);
         let Some(attribute) = user.attribute(attribute_name) else {
             self.log.line(format_args!(
                 "Skipping % options because the User.{attribute_name} attribute is missing."
             ));
             return Ok(PercentageResult::AttributeMissing(attribute_name));
         };
-        self.log.line(format_args!("Evaluating % options based on the User.{attribute_name} attribute:"));
+        self.log.line(format_args!(
+            "Evaluating % options based on the User.{attribute_name} attribute:"
+        ));
         let bucket = with_canonical_text(attribute, |text| percentage_bucket(&setting.key, text));
         self.log.line(format_args!(
             "- Computing hash in the [0..99] range from User.{attribute_name} => {bucket} (this value is sticky and consistent across all SDKs)"
@@ -649,16 +735,33 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     self.log.append(format_args!("{user_condition}"));
                     new_line_before_then = several;
                     match self.user {
-                        Some(user) => self.evaluate_user_condition(user_condition, user, &setting.key, &setting.key, origin),
+                        Some(user) => self.evaluate_user_condition(
+                            user_condition,
+                            user,
+                            &setting.key,
+                            &setting.key,
+                            origin,
+                        ),
                         None => ConditionResult::NoUser,
                     }
                 }
                 Condition::Segment(segment_condition) => {
-                    self.log.append(format_args!("{}", SegmentConditionText { condition: segment_condition, origin }));
+                    self.log.append(format_args!(
+                        "{}",
+                        SegmentConditionText {
+                            condition: segment_condition,
+                            origin
+                        }
+                    ));
                     match self.user {
                         Some(user) => {
                             new_line_before_then = true;
-                            self.evaluate_segment_condition(segment_condition, user, &setting.key, origin)
+                            self.evaluate_segment_condition(
+                                segment_condition,
+                                user,
+                                &setting.key,
+                                origin,
+                            )
                         }
                         None => {
                             new_line_before_then = several;
@@ -671,7 +774,8 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     self.evaluate_prerequisite(prerequisite, visit, depth)
                 }
                 Condition::Invalid(defect) => {
-                    self.log.append(format_args!("{}", ConditionText { condition, origin }));
+                    self.log
+                        .append(format_args!("{}", ConditionText { condition, origin }));
                     ConditionResult::Failed(EvaluationError::InvalidCondition(defect.message()))
                 }
             };
@@ -679,7 +783,8 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 let matched = result.is_match();
                 self.log.append(format_args!(" => {matched}"));
                 if !matched {
-                    self.log.append(format_args!(", skipping the remaining AND conditions"));
+                    self.log
+                        .append(format_args!(", skipping the remaining AND conditions"));
                 }
             }
             self.log.dedent();
@@ -695,11 +800,15 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 self.log.append(format_args!(" "));
             }
             match &rule.then {
-                RuleOutcome::Value(served) => self.log.append(format_args!("THEN '{}' => ", served.value)),
+                RuleOutcome::Value(served) => {
+                    self.log.append(format_args!("THEN '{}' => ", served.value))
+                }
                 _ => self.log.append(format_args!("THEN % options => ")),
             }
             match &result {
-                ConditionResult::Matched(true) => self.log.append(format_args!("MATCH, applying rule")),
+                ConditionResult::Matched(true) => {
+                    self.log.append(format_args!("MATCH, applying rule"))
+                }
                 ConditionResult::Matched(false) => self.log.append(format_args!("no match")),
                 other => self.log.append(format_args!("{other}")),
             }
@@ -715,14 +824,17 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         key: &str,
         origin: Option<&'c Origin>,
     ) -> ConditionResult<'c, 'u> {
-        let Some(segment) = origin.and_then(|origin| origin.segments.get(condition.segment as usize)) else {
+        let Some(segment) =
+            origin.and_then(|origin| origin.segments.get(condition.segment as usize))
+        else {
             return ConditionResult::Failed(EvaluationError::InvalidCondition(
                 ConditionDefect::SegmentReferenceInvalid.message(),
             ));
         };
         self.log.line(format_args!("("));
         self.log.indent();
-        self.log.line(format_args!("Evaluating segment '{}':", segment.name));
+        self.log
+            .line(format_args!("Evaluating segment '{}':", segment.name));
         let mut result = ConditionResult::Matched(true);
         for (index, segment_condition) in segment.conditions.iter().enumerate() {
             if index == 0 {
@@ -737,7 +849,13 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     self.evaluate_user_condition(user_condition, user, key, &segment.name, origin)
                 }
                 other => {
-                    self.log.append(format_args!("{}", ConditionText { condition: other, origin }));
+                    self.log.append(format_args!(
+                        "{}",
+                        ConditionText {
+                            condition: other,
+                            origin
+                        }
+                    ));
                     let reason = match other {
                         Condition::Invalid(defect) => defect.message(),
                         _ => ConditionDefect::Empty.message(),
@@ -748,7 +866,8 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             let matched = result.is_match();
             self.log.append(format_args!(" => {matched}"));
             if !matched {
-                self.log.append(format_args!(", skipping the remaining AND conditions"));
+                self.log
+                    .append(format_args!(", skipping the remaining AND conditions"));
                 break;
             }
         }
@@ -759,16 +878,24 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         let condition_text = SegmentConditionText { condition, origin };
         match &result {
             ConditionResult::Matched(matched) => {
-                let verdict = if *matched { "IS IN SEGMENT" } else { "IS NOT IN SEGMENT" };
-                self.log.line(format_args!("Segment evaluation result: User {verdict}."));
+                let verdict = if *matched {
+                    "IS IN SEGMENT"
+                } else {
+                    "IS NOT IN SEGMENT"
+                };
+                self.log
+                    .line(format_args!("Segment evaluation result: User {verdict}."));
                 self.log.line(format_args!(
                     "Condition ({condition_text}) evaluates to {}.",
                     *matched == is_in
                 ));
             }
             other => {
-                self.log.line(format_args!("Segment evaluation result: {other}."));
-                self.log.line(format_args!("Condition ({condition_text}) failed to evaluate."));
+                self.log
+                    .line(format_args!("Segment evaluation result: {other}."));
+                self.log.line(format_args!(
+                    "Condition ({condition_text}) failed to evaluate."
+                ));
             }
         }
         self.log.dedent();
@@ -786,8 +913,13 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         depth: usize,
     ) -> ConditionResult<'c, 'u> {
         self.log.append(format_args!("{condition}"));
-        let Some(prerequisite) = condition.target.and_then(|index| self.config.settings.get(index as usize)) else {
-            return ConditionResult::Failed(EvaluationError::PrerequisiteMissing { key: condition.key.clone() });
+        let Some(prerequisite) = condition
+            .target
+            .and_then(|index| self.config.settings.get(index as usize))
+        else {
+            return ConditionResult::Failed(EvaluationError::PrerequisiteMissing {
+                key: condition.key.clone(),
+            });
         };
         let expected = condition.value.value();
         let type_matches = match (expected, prerequisite.setting_type) {
@@ -796,7 +928,8 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         };
         let Some(expected) = expected.filter(|_| type_matches) else {
             return ConditionResult::Failed(EvaluationError::PrerequisiteTypeMismatch {
-                comparison_value: expected.map_or(OwnedValue::Text("".into()), |v| v.to_owned_value()),
+                comparison_value: expected
+                    .map_or(OwnedValue::Text("".into()), |v| v.to_owned_value()),
                 key: condition.key.clone(),
             });
         };
@@ -811,14 +944,22 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         }
         self.log.line(format_args!("("));
         self.log.indent();
-        self.log.line(format_args!("Evaluating prerequisite flag '{}':", prerequisite.key));
+        self.log.line(format_args!(
+            "Evaluating prerequisite flag '{}':",
+            prerequisite.key
+        ));
         let result = self.evaluate_setting(prerequisite, Some(visit), depth + 1);
         match result {
             Ok(outcome) => {
                 let equal = outcome.value == expected;
                 let matched = equal == (condition.comparator == PrerequisiteComparator::Equals);
-                self.log.line(format_args!("Prerequisite flag evaluation result: '{}'.", outcome.value));
-                self.log.line(format_args!("Condition ({condition}) evaluates to {matched}."));
+                self.log.line(format_args!(
+                    "Prerequisite flag evaluation result: '{}'.",
+                    outcome.value
+                ));
+                self.log.line(format_args!(
+                    "Condition ({condition}) evaluates to {matched}."
+                ));
                 self.log.dedent();
                 self.log.line(format_args!(")"));
                 ConditionResult::Matched(matched)
@@ -836,7 +977,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         origin: Option<&'c Origin>,
     ) -> ConditionResult<'c, 'u> {
         let attribute = match user.attribute(&condition.attribute) {
-            None | Some(Attribute::Text("")) => return ConditionResult::AttributeMissing(condition),
+            None | Some(Attribute::Text("")) => {
+                return ConditionResult::AttributeMissing(condition);
+            }
             Some(attribute) => attribute,
         };
         let comparator = condition.comparator;
@@ -865,7 +1008,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 }) else {
                     return invalid_attribute(condition, attribute, ExpectedKind::Date);
                 };
-                let matched = if comparator == UserComparator::DateBefore { actual < *expected } else { actual > *expected };
+                let matched = if comparator == UserComparator::DateBefore {
+                    actual < *expected
+                } else {
+                    actual > *expected
+                };
                 ConditionResult::Matched(matched)
             }
             (ComparisonValue::Semver(_, expected), _) => {
@@ -894,17 +1041,32 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     match parsed {
                         None => {}
                         Some(None) => return ConditionResult::Matched(false),
-                        Some(Some(version)) => found |= actual.precedence(&version.version()).is_eq(),
+                        Some(Some(version)) => {
+                            found |= actual.precedence(&version.version()).is_eq()
+                        }
                     }
                 }
                 ConditionResult::Matched(found != negated)
             }
             (value, ComparatorKind::ArrayList) => {
                 let result = match attribute {
-                    Attribute::StringList(list) => array_contains(value, list.iter().map(String::as_str), salt, context_salt),
+                    Attribute::StringList(list) => {
+                        array_contains(value, list.iter().map(String::as_str), salt, context_salt)
+                    }
                     Attribute::Text(text) => match serde_json::from_str::<Vec<String>>(text) {
-                        Ok(list) => array_contains(value, list.iter().map(String::as_str), salt, context_salt),
-                        Err(_) => return invalid_attribute(condition, attribute, ExpectedKind::StringList),
+                        Ok(list) => array_contains(
+                            value,
+                            list.iter().map(String::as_str),
+                            salt,
+                            context_salt,
+                        ),
+                        Err(_) => {
+                            return invalid_attribute(
+                                condition,
+                                attribute,
+                                ExpectedKind::StringList,
+                            );
+                        }
                     },
                     _ => return invalid_attribute(condition, attribute, ExpectedKind::StringList),
                 };
@@ -926,7 +1088,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                         );
                     });
                 }
-                let result = with_canonical_text(attribute, |text| compare_text(comparator, value, text, salt, context_salt));
+                let result = with_canonical_text(attribute, |text| {
+                    compare_text(comparator, value, text, salt, context_salt)
+                });
                 match result {
                     Ok(found) => ConditionResult::Matched(found != negated),
                     Err(error) => ConditionResult::Failed(error),
@@ -941,7 +1105,13 @@ const fn invalid_attribute<'c, 'u>(
     attribute: Attribute<'u>,
     expected: ExpectedKind,
 ) -> ConditionResult<'c, 'u> {
-    ConditionResult::AttributeInvalid(condition, InvalidAttribute { value: attribute, expected })
+    ConditionResult::AttributeInvalid(
+        condition,
+        InvalidAttribute {
+            value: attribute,
+            expected,
+        },
+    )
 }
 
 fn semver_of<'a>(attribute: Attribute<'a>) -> Option<Version<'a>> {
@@ -951,7 +1121,10 @@ fn semver_of<'a>(attribute: Attribute<'a>) -> Option<Version<'a>> {
     }
 }
 
-#[expect(clippy::float_cmp, reason = "number comparators compare exactly, as in every ConfigCat SDK")]
+#[expect(
+    clippy::float_cmp,
+    reason = "number comparators compare exactly, as in every ConfigCat SDK"
+)]
 fn compare_numbers(comparator: UserComparator, actual: f64, expected: f64) -> bool {
     match comparator {
         UserComparator::NumberEquals => actual == expected,
@@ -971,7 +1144,9 @@ fn compare_text<'s>(
     salt: impl Fn() -> Result<&'s str, EvaluationError>,
     context_salt: &str,
 ) -> Result<bool, EvaluationError> {
-    let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> { Ok(confidential_hash(bytes, salt()?, context_salt)) };
+    let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> {
+        Ok(confidential_hash(bytes, salt()?, context_salt))
+    };
     Ok(match value {
         ComparisonValue::Text(expected) => text == &**expected,
         ComparisonValue::Hash(expected) => {
@@ -985,9 +1160,15 @@ fn compare_text<'s>(
         ComparisonValue::TextList(items) => {
             use UserComparator as C;
             match comparator {
-                C::ContainsAnyOf | C::NotContainsAnyOf => items.iter().any(|item| text.contains(&**item)),
-                C::StartsWithAnyOf | C::NotStartsWithAnyOf => items.iter().any(|item| text.starts_with(&**item)),
-                C::EndsWithAnyOf | C::NotEndsWithAnyOf => items.iter().any(|item| text.ends_with(&**item)),
+                C::ContainsAnyOf | C::NotContainsAnyOf => {
+                    items.iter().any(|item| text.contains(&**item))
+                }
+                C::StartsWithAnyOf | C::NotStartsWithAnyOf => {
+                    items.iter().any(|item| text.starts_with(&**item))
+                }
+                C::EndsWithAnyOf | C::NotEndsWithAnyOf => {
+                    items.iter().any(|item| text.ends_with(&**item))
+                }
                 _ => items.iter().any(|item| text == &**item),
             }
         }
@@ -995,13 +1176,17 @@ fn compare_text<'s>(
             let bytes = text.as_bytes();
             let starts = matches!(
                 comparator,
-                UserComparator::SensitiveStartsWithAnyOf | UserComparator::SensitiveNotStartsWithAnyOf
+                UserComparator::SensitiveStartsWithAnyOf
+                    | UserComparator::SensitiveNotStartsWithAnyOf
             );
             for (length, expected) in affixes {
                 let Some(part) = (if starts {
                     bytes.get(..*length)
                 } else {
-                    bytes.len().checked_sub(*length).and_then(|start| bytes.get(start..))
+                    bytes
+                        .len()
+                        .checked_sub(*length)
+                        .and_then(|start| bytes.get(start..))
                 }) else {
                     continue;
                 };
@@ -1011,7 +1196,11 @@ fn compare_text<'s>(
             }
             false
         }
-        _ => return Err(EvaluationError::InvalidCondition(ConditionDefect::ComparisonValueInvalid.message())),
+        _ => {
+            return Err(EvaluationError::InvalidCondition(
+                ConditionDefect::ComparisonValueInvalid.message(),
+            ));
+        }
     })
 }
 
@@ -1022,12 +1211,18 @@ fn array_contains<'i, 's>(
     context_salt: &str,
 ) -> Result<bool, EvaluationError> {
     match value {
-        ComparisonValue::TextList(expected) => Ok(items.any(|item| expected.iter().any(|e| **e == *item))),
+        ComparisonValue::TextList(expected) => {
+            Ok(items.any(|item| expected.iter().any(|e| **e == *item)))
+        }
         ComparisonValue::HashList { digests, .. } => {
             let salt = salt()?;
-            Ok(items.any(|item| digests.contains(&confidential_hash(item.as_bytes(), salt, context_salt))))
+            Ok(items.any(|item| {
+                digests.contains(&confidential_hash(item.as_bytes(), salt, context_salt))
+            }))
         }
-        _ => Err(EvaluationError::InvalidCondition(ConditionDefect::ComparisonValueInvalid.message())),
+        _ => Err(EvaluationError::InvalidCondition(
+            ConditionDefect::ComparisonValueInvalid.message(),
+        )),
     }
 }
 
@@ -1036,7 +1231,9 @@ fn array_contains<'i, 's>(
 fn with_canonical_text<R>(attribute: Attribute<'_>, f: impl FnOnce(&str) -> R) -> R {
     match attribute {
         Attribute::Text(text) => f(text),
-        Attribute::Number(number) | Attribute::DateTime(number) => f(js_number_text(number).as_str()),
+        Attribute::Number(number) | Attribute::DateTime(number) => {
+            f(js_number_text(number).as_str())
+        }
         Attribute::StringList(_) => {
             let mut text = String::new();
             let _ = attribute.write_canonical(&mut text);

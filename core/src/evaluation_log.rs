@@ -6,7 +6,9 @@
 use alloc::string::String;
 use core::fmt::{self, Write};
 
-use crate::config::{ComparisonValue, Condition, Origin, PrerequisiteCondition, SegmentCondition, UserCondition};
+use crate::config::{
+    ComparisonValue, Condition, Origin, PrerequisiteCondition, SegmentCondition, UserCondition,
+};
 use crate::date_time::write_iso_utc;
 use crate::number::write_js_number;
 
@@ -22,7 +24,11 @@ pub(crate) struct EvaluationLog {
 
 impl EvaluationLog {
     pub(crate) const fn new(enabled: bool) -> Self {
-        Self { text: String::new(), indent: 0, enabled }
+        Self {
+            text: String::new(),
+            indent: 0,
+            enabled,
+        }
     }
 
     pub(crate) const fn is_enabled(&self) -> bool {
@@ -81,7 +87,11 @@ impl fmt::Display for ConditionText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.condition {
             Condition::User(condition) => condition.fmt(f),
-            Condition::Segment(condition) => SegmentConditionText { condition, origin: self.origin }.fmt(f),
+            Condition::Segment(condition) => SegmentConditionText {
+                condition,
+                origin: self.origin,
+            }
+            .fmt(f),
             Condition::Prerequisite(condition) => condition.fmt(f),
             Condition::Invalid(_) => f.write_str("<invalid condition>"),
         }
@@ -105,7 +115,13 @@ impl fmt::Display for SegmentConditionText<'_> {
 
 impl fmt::Display for PrerequisiteCondition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Flag '{}' {} '{}'", self.key, self.comparator.text(), self.value)
+        write!(
+            f,
+            "Flag '{}' {} '{}'",
+            self.key,
+            self.comparator.text(),
+            self.value
+        )
     }
 }
 
@@ -115,7 +131,9 @@ impl fmt::Display for UserCondition {
         match &self.value {
             ComparisonValue::Text(text) | ComparisonValue::Semver(text, _) => write!(f, "'{text}'"),
             ComparisonValue::Hash(_) => f.write_str("'<hashed value>'"),
-            ComparisonValue::TextList(items) => write_list(f, items.iter().map(|item| &**item), items.len()),
+            ComparisonValue::TextList(items) => {
+                write_list(f, items.iter().map(|item| &**item), items.len())
+            }
             ComparisonValue::SemverList(items) => {
                 write_list(f, items.iter().map(|(raw, _)| &**raw), items.len())
             }
@@ -145,7 +163,11 @@ fn write_hashed_count(f: &mut fmt::Formatter<'_>, count: usize) -> fmt::Result {
     write!(f, "[<{count} hashed {noun}>]")
 }
 
-fn write_list<'i>(f: &mut fmt::Formatter<'_>, items: impl Iterator<Item = &'i str>, count: usize) -> fmt::Result {
+fn write_list<'i>(
+    f: &mut fmt::Formatter<'_>,
+    items: impl Iterator<Item = &'i str>,
+    count: usize,
+) -> fmt::Result {
     f.write_char('[')?;
     for (index, item) in items.take(MAX_LISTED_VALUES).enumerate() {
         if index > 0 {

@@ -84,13 +84,19 @@ mod tests {
         assert_eq!(sha1_hex, "683231cec21572ae3afd898a1b1487f6b9193ebb");
         // int("683231c", 16) % 100 == 109257500 % 100 == 0
         assert_eq!(percentage_bucket("test_", "payload"), 0);
-        assert_eq!(percentage_bucket("string75Cat0Dog25Falcon0HorseCustomAttr", "US"), 70);
+        assert_eq!(
+            percentage_bucket("string75Cat0Dog25Falcon0HorseCustomAttr", "US"),
+            70
+        );
     }
 
     #[test]
     fn decodes_only_lower_case_digests() {
         let text = "5ee9b44b3b90bedd9441b256c429f862ceb2ea847a58a8e33d8052da141e47aa";
-        assert_eq!(decode_hex_digest(text), Some(confidential_hash(b"test_payload", "salt", "ctx_salt")));
+        assert_eq!(
+            decode_hex_digest(text),
+            Some(confidential_hash(b"test_payload", "salt", "ctx_salt"))
+        );
         assert_eq!(decode_hex_digest(&text.to_uppercase()), None);
         assert_eq!(decode_hex_digest(&text[1..]), None);
         assert_eq!(decode_hex_digest("zz"), None);

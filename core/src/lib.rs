@@ -41,10 +41,12 @@ mod user;
 mod value;
 
 pub use comparator::{PrerequisiteComparator, SegmentComparator, UserComparator};
-pub use config::{Config, PercentageOption, Preferences, RedirectMode, Segment, Setting, TargetingRule};
+pub use config::{
+    Config, PercentageOption, Preferences, RedirectMode, Segment, Setting, TargetingRule,
+};
 pub use config_json::{ParseError, ParseErrorKind};
 pub use evaluate::{EvaluationDetails, EvaluationError, MAX_PREREQUISITE_DEPTH};
 pub use log_event::{EventId, LogLevel, LogSink, NoLog};
 pub use overrides::OverrideBehaviour;
-pub use user::{User, UserValue, COUNTRY, EMAIL, IDENTIFIER};
+pub use user::{COUNTRY, EMAIL, IDENTIFIER, User, UserValue};
 pub use value::{FlagValue, OwnedValue, SettingType, Value};

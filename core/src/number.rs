@@ -116,7 +116,10 @@ pub(crate) struct StackText<const N: usize> {
 
 impl<const N: usize> StackText<N> {
     pub(crate) const fn new() -> Self {
-        Self { bytes: [0; N], len: 0 }
+        Self {
+            bytes: [0; N],
+            len: 0,
+        }
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -181,8 +184,24 @@ mod tests {
         assert_eq!(parse_number("-Infinity"), Some(f64::NEG_INFINITY));
         assert!(parse_number(" NaN ").is_some_and(f64::is_nan));
         for invalid in [
-            "", " ", "NaNa", "inf", "infinity", "nan", "0x1A", "1_000", "1.2.3", "2,1,0", "1e", "e5",
-            ".", "+", "--1", "1 2", "not_a_number", "2023.04.10",
+            "",
+            " ",
+            "NaNa",
+            "inf",
+            "infinity",
+            "nan",
+            "0x1A",
+            "1_000",
+            "1.2.3",
+            "2,1,0",
+            "1e",
+            "e5",
+            ".",
+            "+",
+            "--1",
+            "1 2",
+            "not_a_number",
+            "2023.04.10",
         ] {
             assert_eq!(parse_number(invalid), None, "{invalid:?} must be rejected");
         }

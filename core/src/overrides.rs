@@ -52,7 +52,10 @@ fn overlay(base: &Config, top: &Config, preferences_from: &Config) -> Config {
     for setting in &top.settings {
         let mut setting = setting.clone();
         setting.origin = setting.origin.saturating_add(base_origins);
-        match base.index_of(&setting.key).and_then(|index| settings.get_mut(index)) {
+        match base
+            .index_of(&setting.key)
+            .and_then(|index| settings.get_mut(index))
+        {
             Some(slot) => *slot = setting,
             None => settings.push(setting),
         }

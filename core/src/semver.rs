@@ -55,7 +55,12 @@ impl<'a> Version<'a> {
             }
             None => "",
         };
-        Some(Self { major, minor, patch, pre_release })
+        Some(Self {
+            major,
+            minor,
+            patch,
+            pre_release,
+        })
     }
 
     /// Version precedence (build metadata ignored).
@@ -91,7 +96,11 @@ impl PreparedVersion {
             major: range(version.major)?,
             minor: range(version.minor)?,
             patch: range(version.patch)?,
-            pre_release: if version.pre_release.is_empty() { 0..0 } else { range(version.pre_release)? },
+            pre_release: if version.pre_release.is_empty() {
+                0..0
+            } else {
+                range(version.pre_release)?
+            },
             text: trimmed.into(),
         })
     }
@@ -163,7 +172,9 @@ mod tests {
     use super::*;
 
     fn cmp(a: &str, b: &str) -> Ordering {
-        Version::parse(a).unwrap().precedence(&Version::parse(b).unwrap())
+        Version::parse(a)
+            .unwrap()
+            .precedence(&Version::parse(b).unwrap())
     }
 
     #[test]
@@ -184,7 +195,13 @@ mod tests {
             "99999999999999999999999.0.0",
         ];
         for pair in chain.windows(2) {
-            assert_eq!(cmp(pair[0], pair[1]), Ordering::Less, "{} < {}", pair[0], pair[1]);
+            assert_eq!(
+                cmp(pair[0], pair[1]),
+                Ordering::Less,
+                "{} < {}",
+                pair[0],
+                pair[1]
+            );
             assert_eq!(cmp(pair[1], pair[0]), Ordering::Greater);
         }
         assert_eq!(cmp("1.0.0+build.1", "1.0.0+other"), Ordering::Equal);
@@ -195,10 +212,28 @@ mod tests {
     #[test]
     fn rejects_invalid_versions() {
         for invalid in [
-            "", "1", "1.0", "1.0.0.0", "01.0.0", "1.02.0", "1.0.0-", "1.0.0-01", "1.0.0-a..b",
-            "1.0.0+", "1.0.0+a+b", "v1.0.0", "1.0.0,", "wrong_semver", "1.0.x", "-1.0.0", "1.0.0-Ä",
+            "",
+            "1",
+            "1.0",
+            "1.0.0.0",
+            "01.0.0",
+            "1.02.0",
+            "1.0.0-",
+            "1.0.0-01",
+            "1.0.0-a..b",
+            "1.0.0+",
+            "1.0.0+a+b",
+            "v1.0.0",
+            "1.0.0,",
+            "wrong_semver",
+            "1.0.x",
+            "-1.0.0",
+            "1.0.0-Ä",
         ] {
-            assert!(Version::parse(invalid).is_none(), "{invalid:?} must be rejected");
+            assert!(
+                Version::parse(invalid).is_none(),
+                "{invalid:?} must be rejected"
+            );
         }
         assert!(Version::parse("1.0.0-0a.00a-x+001.b").is_some());
     }

@@ -38,7 +38,10 @@ pub enum UserValue {
 impl UserValue {
     /// A date-time from milliseconds since the Unix epoch.
     #[must_use]
-    #[expect(clippy::cast_precision_loss, reason = "exact for any realistic instant (< 2^53 ms)")]
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "exact for any realistic instant (< 2^53 ms)"
+    )]
     pub fn from_unix_millis(millis: i64) -> Self {
         Self::DateTime(millis as f64 / 1000.0)
     }
@@ -60,7 +63,10 @@ impl From<f64> for UserValue {
     }
 }
 impl From<i64> for UserValue {
-    #[expect(clippy::cast_precision_loss, reason = "numbers are compared as f64 by every SDK")]
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "numbers are compared as f64 by every SDK"
+    )]
     fn from(value: i64) -> Self {
         Self::Number(value as f64)
     }
@@ -115,7 +121,10 @@ impl User {
     /// A user with this identifier (the default basis of % options).
     #[must_use]
     pub fn new(identifier: impl Into<String>) -> Self {
-        Self { identifier: identifier.into(), ..Self::default() }
+        Self {
+            identifier: identifier.into(),
+            ..Self::default()
+        }
     }
 
     /// Sets the e-mail address.
@@ -150,7 +159,11 @@ impl User {
             return;
         }
         let value = value.into();
-        match self.custom.iter_mut().find(|(existing, _)| *existing == name) {
+        match self
+            .custom
+            .iter_mut()
+            .find(|(existing, _)| *existing == name)
+        {
             Some((_, slot)) => *slot = value,
             None => self.custom.push((name, value)),
         }
@@ -177,12 +190,17 @@ impl User {
     /// The custom attribute of this name, if set.
     #[must_use]
     pub fn custom(&self, name: &str) -> Option<&UserValue> {
-        self.custom.iter().find(|(existing, _)| existing == name).map(|(_, value)| value)
+        self.custom
+            .iter()
+            .find(|(existing, _)| existing == name)
+            .map(|(_, value)| value)
     }
 
     /// The custom attributes in the order they were set.
     pub fn custom_attributes(&self) -> impl Iterator<Item = (&str, &UserValue)> {
-        self.custom.iter().map(|(name, value)| (name.as_str(), value))
+        self.custom
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
     }
 
     pub(crate) fn attribute(&self, name: &str) -> Option<Attribute<'_>> {
@@ -318,7 +336,10 @@ mod tests {
             .with_custom("N", 1.5)
             .with_custom("Nan", f64::NAN)
             .with_custom("D", UserValue::DateTime(1_693_497_600.0))
-            .with_custom("L", UserValue::StringList(vec!["a\"b".into(), "é\n".into()]))
+            .with_custom(
+                "L",
+                UserValue::StringList(vec!["a\"b".into(), "é\n".into()]),
+            )
             .with_custom("C", "\u{1}");
         assert_eq!(
             format!("{user}"),
@@ -328,7 +349,9 @@ mod tests {
 
     #[test]
     fn well_known_names_are_not_custom() {
-        let user = User::new("a").with_custom("Email", "x@y").with_custom("Identifier", "b");
+        let user = User::new("a")
+            .with_custom("Email", "x@y")
+            .with_custom("Identifier", "b");
         assert_eq!(user.email(), None);
         assert_eq!(user.identifier(), "a");
         let user = user.with_custom("K", "1").with_custom("K", "2");
@@ -338,12 +361,21 @@ mod tests {
 
     #[test]
     fn canonical_text_of_attributes() {
-        let list = vec!["read".into(), "Write".into(), " eXecute ".into(), "\t\\".into()];
+        let list = vec![
+            "read".into(),
+            "Write".into(),
+            " eXecute ".into(),
+            "\t\\".into(),
+        ];
         let mut out = String::new();
-        Attribute::StringList(&list).write_canonical(&mut out).unwrap();
+        Attribute::StringList(&list)
+            .write_canonical(&mut out)
+            .unwrap();
         assert_eq!(out, r#"["read","Write"," eXecute ","\t\\"]"#);
         out.clear();
-        Attribute::DateTime(1_680_307_199.999).write_canonical(&mut out).unwrap();
+        Attribute::DateTime(1_680_307_199.999)
+            .write_canonical(&mut out)
+            .unwrap();
         assert_eq!(out, "1680307199.999");
     }
 }
