@@ -131,28 +131,31 @@ impl UserComparator {
     /// The operator as the dashboard and the evaluation log write it, e.g. `IS ONE OF`.
     #[must_use]
     pub const fn text(self) -> &'static str {
-        use UserComparator as C;
         match self {
-            C::IsOneOf | C::SemverIsOneOf | C::SensitiveIsOneOf => "IS ONE OF",
-            C::IsNotOneOf | C::SemverIsNotOneOf | C::SensitiveIsNotOneOf => "IS NOT ONE OF",
-            C::ContainsAnyOf => "CONTAINS ANY OF",
-            C::NotContainsAnyOf => "NOT CONTAINS ANY OF",
-            C::SemverLess | C::NumberLess => "<",
-            C::SemverLessOrEqual | C::NumberLessOrEqual => "<=",
-            C::SemverGreater | C::NumberGreater => ">",
-            C::SemverGreaterOrEqual | C::NumberGreaterOrEqual => ">=",
-            C::NumberEquals => "=",
-            C::NumberNotEquals => "!=",
-            C::DateBefore => "BEFORE",
-            C::DateAfter => "AFTER",
-            C::SensitiveEquals | C::Equals => "EQUALS",
-            C::SensitiveNotEquals | C::NotEquals => "NOT EQUALS",
-            C::SensitiveStartsWithAnyOf | C::StartsWithAnyOf => "STARTS WITH ANY OF",
-            C::SensitiveNotStartsWithAnyOf | C::NotStartsWithAnyOf => "NOT STARTS WITH ANY OF",
-            C::SensitiveEndsWithAnyOf | C::EndsWithAnyOf => "ENDS WITH ANY OF",
-            C::SensitiveNotEndsWithAnyOf | C::NotEndsWithAnyOf => "NOT ENDS WITH ANY OF",
-            C::SensitiveArrayContainsAnyOf | C::ArrayContainsAnyOf => "ARRAY CONTAINS ANY OF",
-            C::SensitiveArrayNotContainsAnyOf | C::ArrayNotContainsAnyOf => {
+            Self::IsOneOf | Self::SemverIsOneOf | Self::SensitiveIsOneOf => "IS ONE OF",
+            Self::IsNotOneOf | Self::SemverIsNotOneOf | Self::SensitiveIsNotOneOf => {
+                "IS NOT ONE OF"
+            }
+            Self::ContainsAnyOf => "CONTAINS ANY OF",
+            Self::NotContainsAnyOf => "NOT CONTAINS ANY OF",
+            Self::SemverLess | Self::NumberLess => "<",
+            Self::SemverLessOrEqual | Self::NumberLessOrEqual => "<=",
+            Self::SemverGreater | Self::NumberGreater => ">",
+            Self::SemverGreaterOrEqual | Self::NumberGreaterOrEqual => ">=",
+            Self::NumberEquals => "=",
+            Self::NumberNotEquals => "!=",
+            Self::DateBefore => "BEFORE",
+            Self::DateAfter => "AFTER",
+            Self::SensitiveEquals | Self::Equals => "EQUALS",
+            Self::SensitiveNotEquals | Self::NotEquals => "NOT EQUALS",
+            Self::SensitiveStartsWithAnyOf | Self::StartsWithAnyOf => "STARTS WITH ANY OF",
+            Self::SensitiveNotStartsWithAnyOf | Self::NotStartsWithAnyOf => {
+                "NOT STARTS WITH ANY OF"
+            }
+            Self::SensitiveEndsWithAnyOf | Self::EndsWithAnyOf => "ENDS WITH ANY OF",
+            Self::SensitiveNotEndsWithAnyOf | Self::NotEndsWithAnyOf => "NOT ENDS WITH ANY OF",
+            Self::SensitiveArrayContainsAnyOf | Self::ArrayContainsAnyOf => "ARRAY CONTAINS ANY OF",
+            Self::SensitiveArrayNotContainsAnyOf | Self::ArrayNotContainsAnyOf => {
                 "ARRAY NOT CONTAINS ANY OF"
             }
         }
@@ -161,79 +164,77 @@ impl UserComparator {
     /// Whether comparison values are SHA-256 hashes (confidential comparators).
     #[must_use]
     pub const fn is_sensitive(self) -> bool {
-        use UserComparator as C;
         matches!(
             self,
-            C::SensitiveIsOneOf
-                | C::SensitiveIsNotOneOf
-                | C::SensitiveEquals
-                | C::SensitiveNotEquals
-                | C::SensitiveStartsWithAnyOf
-                | C::SensitiveNotStartsWithAnyOf
-                | C::SensitiveEndsWithAnyOf
-                | C::SensitiveNotEndsWithAnyOf
-                | C::SensitiveArrayContainsAnyOf
-                | C::SensitiveArrayNotContainsAnyOf
+            Self::SensitiveIsOneOf
+                | Self::SensitiveIsNotOneOf
+                | Self::SensitiveEquals
+                | Self::SensitiveNotEquals
+                | Self::SensitiveStartsWithAnyOf
+                | Self::SensitiveNotStartsWithAnyOf
+                | Self::SensitiveEndsWithAnyOf
+                | Self::SensitiveNotEndsWithAnyOf
+                | Self::SensitiveArrayContainsAnyOf
+                | Self::SensitiveArrayNotContainsAnyOf
         )
     }
 
     /// Whether the comparator is the negation of its positive form (`NOT ...`, `!=`).
     #[must_use]
     pub const fn is_negated(self) -> bool {
-        use UserComparator as C;
         matches!(
             self,
-            C::IsNotOneOf
-                | C::NotContainsAnyOf
-                | C::SemverIsNotOneOf
-                | C::NumberNotEquals
-                | C::SensitiveIsNotOneOf
-                | C::SensitiveNotEquals
-                | C::SensitiveNotStartsWithAnyOf
-                | C::SensitiveNotEndsWithAnyOf
-                | C::SensitiveArrayNotContainsAnyOf
-                | C::NotEquals
-                | C::NotStartsWithAnyOf
-                | C::NotEndsWithAnyOf
-                | C::ArrayNotContainsAnyOf
+            Self::IsNotOneOf
+                | Self::NotContainsAnyOf
+                | Self::SemverIsNotOneOf
+                | Self::NumberNotEquals
+                | Self::SensitiveIsNotOneOf
+                | Self::SensitiveNotEquals
+                | Self::SensitiveNotStartsWithAnyOf
+                | Self::SensitiveNotEndsWithAnyOf
+                | Self::SensitiveArrayNotContainsAnyOf
+                | Self::NotEquals
+                | Self::NotStartsWithAnyOf
+                | Self::NotEndsWithAnyOf
+                | Self::ArrayNotContainsAnyOf
         )
     }
 
     pub(crate) const fn kind(self) -> ComparatorKind {
-        use UserComparator as C;
         match self {
-            C::Equals | C::NotEquals | C::SensitiveEquals | C::SensitiveNotEquals => {
+            Self::Equals | Self::NotEquals | Self::SensitiveEquals | Self::SensitiveNotEquals => {
                 ComparatorKind::Text
             }
-            C::IsOneOf
-            | C::IsNotOneOf
-            | C::ContainsAnyOf
-            | C::NotContainsAnyOf
-            | C::SensitiveIsOneOf
-            | C::SensitiveIsNotOneOf
-            | C::StartsWithAnyOf
-            | C::NotStartsWithAnyOf
-            | C::EndsWithAnyOf
-            | C::NotEndsWithAnyOf => ComparatorKind::TextList,
-            C::SensitiveStartsWithAnyOf
-            | C::SensitiveNotStartsWithAnyOf
-            | C::SensitiveEndsWithAnyOf
-            | C::SensitiveNotEndsWithAnyOf => ComparatorKind::HashedAffixList,
-            C::SemverIsOneOf | C::SemverIsNotOneOf => ComparatorKind::SemverList,
-            C::SemverLess | C::SemverLessOrEqual | C::SemverGreater | C::SemverGreaterOrEqual => {
-                ComparatorKind::Semver
-            }
-            C::NumberEquals
-            | C::NumberNotEquals
-            | C::NumberLess
-            | C::NumberLessOrEqual
-            | C::NumberGreater
-            | C::NumberGreaterOrEqual => ComparatorKind::Number,
-            C::DateBefore | C::DateAfter => ComparatorKind::Date,
-            C::SensitiveArrayContainsAnyOf
-            | C::SensitiveArrayNotContainsAnyOf
-            | C::ArrayContainsAnyOf
-            | C::ArrayNotContainsAnyOf => ComparatorKind::ArrayList,
+            Self::IsOneOf
+            | Self::IsNotOneOf
+            | Self::ContainsAnyOf
+            | Self::NotContainsAnyOf
+            | Self::SensitiveIsOneOf
+            | Self::SensitiveIsNotOneOf
+            | Self::StartsWithAnyOf
+            | Self::NotStartsWithAnyOf
+            | Self::EndsWithAnyOf
+            | Self::NotEndsWithAnyOf => ComparatorKind::TextList,
+            Self::SensitiveStartsWithAnyOf
+            | Self::SensitiveNotStartsWithAnyOf
+            | Self::SensitiveEndsWithAnyOf
+            | Self::SensitiveNotEndsWithAnyOf => ComparatorKind::HashedAffixList,
+            Self::SemverIsOneOf | Self::SemverIsNotOneOf => ComparatorKind::SemverList,
+            Self::SemverLess
+            | Self::SemverLessOrEqual
+            | Self::SemverGreater
+            | Self::SemverGreaterOrEqual => ComparatorKind::Semver,
+            Self::NumberEquals
+            | Self::NumberNotEquals
+            | Self::NumberLess
+            | Self::NumberLessOrEqual
+            | Self::NumberGreater
+            | Self::NumberGreaterOrEqual => ComparatorKind::Number,
+            Self::DateBefore | Self::DateAfter => ComparatorKind::Date,
+            Self::SensitiveArrayContainsAnyOf
+            | Self::SensitiveArrayNotContainsAnyOf
+            | Self::ArrayContainsAnyOf
+            | Self::ArrayNotContainsAnyOf => ComparatorKind::ArrayList,
         }
     }
 }

@@ -431,7 +431,7 @@ impl fmt::Display for KeyList<'_> {
 /// stack for cycle detection.
 struct Visit<'p> {
     key: &'p str,
-    parent: Option<&'p Visit<'p>>,
+    parent: Option<&'p Self>,
 }
 
 impl Visit<'_> {

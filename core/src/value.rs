@@ -213,7 +213,7 @@ impl FlagValue<'_> for f64 {
                 clippy::cast_precision_loss,
                 reason = "documented widening: exact up to 2^53, nearest above"
             )]
-            Value::Int(v) => Some(v as f64),
+            Value::Int(v) => Some(v as Self),
             _ => None,
         }
     }
@@ -260,7 +260,7 @@ impl<'a> FlagValue<'a> for Value<'a> {
         let _ = setting_type;
         true
     }
-    fn from_value(value: Value<'a>) -> Option<Self> {
+    fn from_value(value: Self) -> Option<Self> {
         Some(value)
     }
     fn as_value(&self) -> Value<'_> {
