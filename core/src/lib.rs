@@ -50,3 +50,8 @@ pub use log_event::{EventId, LogLevel, LogSink, NoLog};
 pub use overrides::OverrideBehaviour;
 pub use user::{COUNTRY, EMAIL, IDENTIFIER, User, UserValue};
 pub use value::{FlagValue, OwnedValue, SettingType, Value};
+
+/// The README's Rust snippets, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
