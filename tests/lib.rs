@@ -51,6 +51,10 @@ pub fn data_dir() -> Option<PathBuf> {
 /// # Panics
 /// When the file is missing or not JSON: the data set is broken.
 #[must_use]
+#[expect(
+    clippy::panic,
+    reason = "test support: a broken data set must stop the test loudly"
+)]
 pub fn read_json(path: &std::path::Path) -> Json {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -236,6 +240,10 @@ pub struct Evaluated {
 /// # Panics
 /// On a default of another JSON type: the case file is broken.
 #[must_use]
+#[expect(
+    clippy::panic,
+    reason = "test support: a broken case file must stop the test loudly"
+)]
 pub fn evaluate_with_json_default(
     config: &Config,
     key: &str,

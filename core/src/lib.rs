@@ -21,6 +21,12 @@
 //! does not allocate: text values are borrowed from the config.
 #![no_std]
 #![forbid(unsafe_code)]
+// Import discipline for a no_std crate; std crates of the workspace don't need it.
+#![warn(
+    clippy::std_instead_of_core,
+    clippy::std_instead_of_alloc,
+    clippy::alloc_instead_of_core
+)]
 
 extern crate alloc;
 #[cfg(test)]
@@ -36,6 +42,8 @@ mod hashing;
 mod log_event;
 mod number;
 mod overrides;
+mod refresh;
+mod sdk_key;
 mod semver;
 mod user;
 mod value;
@@ -48,6 +56,12 @@ pub use config_json::{ParseError, ParseErrorKind};
 pub use evaluate::{EvaluationDetails, EvaluationError, MAX_PREREQUISITE_DEPTH};
 pub use log_event::{EventId, LogLevel, LogSink, NoLog};
 pub use overrides::OverrideBehaviour;
+pub use refresh::{
+    CacheEntry, CachePayloadError, CacheState, DataGovernance, EU_ONLY_BASE_URL, FetchRequest,
+    FetchResponse, FetchStep, Fetched, GLOBAL_BASE_URL, PRODUCT_NAME, PollingMode, RefreshError,
+    RefreshOptions, RefreshUpdate, Refresher, TransportErrorKind,
+};
+pub use sdk_key::{SdkKeyError, cache_key, is_proxy_key, validate_sdk_key};
 pub use user::{COUNTRY, EMAIL, IDENTIFIER, User, UserValue};
 pub use value::{FlagValue, OwnedValue, SettingType, Value};
 

@@ -278,7 +278,7 @@ mod tests {
     fn displays_like_the_evaluation_log() {
         assert_eq!(format!("{}", Value::Bool(true)), "true");
         assert_eq!(format!("{}", Value::Int(-1)), "-1");
-        assert_eq!(format!("{}", Value::Float(3.1415)), "3.1415");
+        assert_eq!(format!("{}", Value::Float(5.561)), "5.561");
         assert_eq!(format!("{}", Value::Float(5.0)), "5");
         assert_eq!(format!("{}", Value::Text("Cat")), "Cat");
     }
