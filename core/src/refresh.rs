@@ -1,0 +1,950 @@
+//! The sans-IO refresh logic that both adapters drive.
+//!
+//! [`Refresher`] is told the time and what happened (a cache payload was read,
+//! a response arrived, the transport failed) and says what to do next: which
+//! URL to fetch with which headers, which cache payload to write, which config
+//! to publish, and when to poll again. It performs no I/O and reads no clock,
+//! so every protocol rule (polling, ETag, status codes, redirects, the shared
+//! cache format, offline) is tested here with a fake clock and no sockets.
+//!
+//! Time is Unix milliseconds (`u64`) everywhere; calling a method with a time
+//! earlier than a previous call is harmless (durations saturate at zero).
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
+
+use crate::config::{Config, RedirectMode};
+use crate::config_json::ParseError;
+use crate::log_event::{EventId, LogLevel, LogSink, emit};
+use crate::sdk_key::{MaskedKey, SdkKeyError, cache_key, is_proxy_key, validate_sdk_key};
+
+/// Base url of ConfigCat's global CDN.
+pub const GLOBAL_BASE_URL: &str = "https://cdn-global.configcat.com";
+/// Base url of ConfigCat's EU-only CDN.
+pub const EU_ONLY_BASE_URL: &str = "https://cdn-eu.configcat.com";
+/// The product name this SDK reports in its user-agent header.
+pub const PRODUCT_NAME: &str = "OxideFlags";
+/// How many requests one refresh may make when following redirects.
+const MAX_REQUESTS_PER_REFRESH: u8 = 3;
+
+/// When and how the config is refreshed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PollingMode {
+    /// Fetch in the background every `interval_ms`; reads wait at most
+    /// `max_init_wait_ms` for the first config.
+    Auto {
+        /// Time between two fetches.
+        interval_ms: u64,
+        /// How long reads may wait for the first config.
+        max_init_wait_ms: u64,
+    },
+    /// Fetch when a read finds the config older than `ttl_ms`.
+    Lazy {
+        /// How long a fetched config is used without asking again.
+        ttl_ms: u64,
+    },
+    /// Fetch only when the application asks ([`Refresher::start_fetch`] on force refresh).
+    Manual,
+}
+
+impl PollingMode {
+    /// Auto polling with ConfigCat's defaults: every 60 s, wait up to 5 s for the first config.
+    pub const AUTO_DEFAULT: Self = Self::Auto {
+        interval_ms: 60_000,
+        max_init_wait_ms: 5_000,
+    };
+    /// Lazy loading with ConfigCat's default TTL of 60 s.
+    pub const LAZY_DEFAULT: Self = Self::Lazy { ttl_ms: 60_000 };
+
+    /// The one-letter code of the user-agent header: `a`, `l` or `m`.
+    #[must_use]
+    pub const fn code(self) -> char {
+        match self {
+            Self::Auto { .. } => 'a',
+            Self::Lazy { .. } => 'l',
+            Self::Manual => 'm',
+        }
+    }
+}
+
+impl Default for PollingMode {
+    fn default() -> Self {
+        Self::AUTO_DEFAULT
+    }
+}
+
+/// Which CDN region the config is served from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum DataGovernance {
+    /// ConfigCat's global CDN (default).
+    #[default]
+    Global,
+    /// Only CDN nodes in the European Union.
+    EuOnly,
+}
+
+/// Everything the refresh logic needs to know about the client's setup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefreshOptions {
+    /// Polling mode.
+    pub polling: PollingMode,
+    /// CDN region, used unless `base_url` is set.
+    pub data_governance: DataGovernance,
+    /// A custom base url (a ConfigCat Proxy, a test server); redirects from
+    /// the CDN are then only followed when forced.
+    pub base_url: Option<String>,
+    /// Start offline (no network until set online).
+    pub offline: bool,
+    /// Flag overrides are the only source: never fetch, skip SDK key validation.
+    pub local_only: bool,
+    /// The adapter's version, reported in the user-agent header.
+    pub sdk_version: &'static str,
+    /// The adapter's connect and read timeouts in ms, only for log messages.
+    pub timeouts_ms: Option<(u64, u64)>,
+}
+
+impl RefreshOptions {
+    /// Options with this polling mode and defaults for the rest.
+    #[must_use]
+    pub fn new(polling: PollingMode) -> Self {
+        Self {
+            polling,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the CDN region.
+    #[must_use]
+    pub const fn with_data_governance(mut self, data_governance: DataGovernance) -> Self {
+        self.data_governance = data_governance;
+        self
+    }
+
+    /// Sets a custom base url.
+    #[must_use]
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Starts offline.
+    #[must_use]
+    pub const fn with_offline(mut self, offline: bool) -> Self {
+        self.offline = offline;
+        self
+    }
+
+    /// Uses local flag overrides only.
+    #[must_use]
+    pub const fn with_local_only(mut self, local_only: bool) -> Self {
+        self.local_only = local_only;
+        self
+    }
+
+    /// Sets the version reported in the user-agent header.
+    #[must_use]
+    pub const fn with_sdk_version(mut self, sdk_version: &'static str) -> Self {
+        self.sdk_version = sdk_version;
+        self
+    }
+
+    /// Sets the transport's timeouts, quoted in timeout messages.
+    #[must_use]
+    pub const fn with_timeouts_ms(mut self, connect_ms: u64, read_ms: u64) -> Self {
+        self.timeouts_ms = Some((connect_ms, read_ms));
+        self
+    }
+}
+
+impl Default for RefreshOptions {
+    fn default() -> Self {
+        Self {
+            polling: PollingMode::default(),
+            data_governance: DataGovernance::default(),
+            base_url: None,
+            offline: false,
+            local_only: false,
+            sdk_version: env!("CARGO_PKG_VERSION"),
+            timeouts_ms: None,
+        }
+    }
+}
+
+/// A GET request the adapter should make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FetchRequest {
+    /// The full config URL.
+    pub url: String,
+    /// The `If-None-Match` value, when an ETag is known.
+    pub if_none_match: Option<Box<str>>,
+    /// The value of the `X-ConfigCat-UserAgent` header.
+    pub user_agent: String,
+}
+
+impl FetchRequest {
+    /// The request headers as name-value pairs.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        core::iter::once(("X-ConfigCat-UserAgent", self.user_agent.as_str())).chain(
+            self.if_none_match
+                .as_deref()
+                .map(|etag| ("If-None-Match", etag)),
+        )
+    }
+}
+
+/// What the transport received.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct FetchResponse<'a> {
+    /// HTTP status code.
+    pub status: u16,
+    /// The `ETag` header, if any.
+    pub etag: Option<&'a str>,
+    /// The response body.
+    pub body: &'a [u8],
+}
+
+impl<'a> FetchResponse<'a> {
+    /// A response from its parts.
+    #[must_use]
+    pub const fn new(status: u16, etag: Option<&'a str>, body: &'a [u8]) -> Self {
+        Self { status, etag, body }
+    }
+}
+
+/// Classification of a transport failure, made by the adapter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connect or read timeout elapsed.
+    TimedOut,
+    /// No connection could be made (DNS, refused, TLS, proxy).
+    ConnectionFailed,
+    /// The response body was larger than the adapter accepts.
+    BodyTooLarge,
+    /// Anything else (reset mid-body, malformed HTTP, ...).
+    Other,
+}
+
+/// Why a refresh did not bring a usable config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefreshError {
+    /// The client is offline.
+    Offline,
+    /// Flag overrides are local only; there is nothing to fetch.
+    LocalOnly,
+    /// The CDN answered 403 or 404: the SDK key is wrong (not transient).
+    InvalidSdkKey {
+        /// The status received.
+        status: u16,
+    },
+    /// Any other unexpected status.
+    UnexpectedStatus {
+        /// The status received.
+        status: u16,
+    },
+    /// The transport failed.
+    Transport {
+        /// What kind of failure.
+        kind: TransportErrorKind,
+        /// The adapter's description.
+        detail: Box<str>,
+    },
+    /// A 200 response whose body is not a config JSON.
+    InvalidBody(ParseError),
+    /// A 200 response that promised a config that isn't there (no body).
+    AlreadyFetching,
+}
+
+impl RefreshError {
+    /// Whether trying again later may succeed (everything but a wrong key and local-only mode).
+    #[must_use]
+    pub const fn is_transient(&self) -> bool {
+        !matches!(self, Self::InvalidSdkKey { .. } | Self::LocalOnly)
+    }
+}
+
+impl fmt::Display for RefreshError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Offline => f.write_str("Client is in offline mode, it cannot initiate HTTP calls."),
+            Self::LocalOnly => f.write_str(
+                "Client is configured to use the LocalOnly override behavior, which prevents synchronization with external cache and making HTTP requests.",
+            ),
+            Self::InvalidSdkKey { status } => write!(
+                f,
+                "Your SDK Key seems to be wrong. You can find the valid SDK Key at https://app.configcat.com/sdkkey. Received unexpected response: {status}"
+            ),
+            Self::UnexpectedStatus { status } => write!(
+                f,
+                "Unexpected HTTP response was received while trying to fetch config JSON: {status}"
+            ),
+            Self::Transport { kind: TransportErrorKind::TimedOut, detail } => {
+                write!(f, "Request timed out while trying to fetch config JSON. {detail}")
+            }
+            Self::Transport { detail, .. } => write!(
+                f,
+                "Unexpected error occurred while trying to fetch config JSON. It is most likely due to a local network issue. Please make sure your application can reach the ConfigCat CDN servers (or your proxy server) over HTTP. ({detail})"
+            ),
+            Self::InvalidBody(error) => write!(
+                f,
+                "Fetching config JSON was successful but the HTTP response content was invalid. ({error})"
+            ),
+            Self::AlreadyFetching => f.write_str("A fetch is already in progress."),
+        }
+    }
+}
+
+impl core::error::Error for RefreshError {}
+
+/// How a successful refresh ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fetched {
+    /// A new config was downloaded.
+    New,
+    /// The server confirmed the config is unchanged (304).
+    NotModified,
+}
+
+/// What a finished refresh asks the adapter to do.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RefreshUpdate {
+    /// Whether the refresh succeeded, and how.
+    pub result: Result<Fetched, RefreshError>,
+    /// A new config to publish to readers (the config changed).
+    pub new_config: Option<Config>,
+    /// A payload to write to the config cache (a new config, or a newer fetch time).
+    pub cache_payload: Option<String>,
+}
+
+/// The next step after a response.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FetchStep {
+    /// Follow a redirect: make this request next.
+    Fetch(FetchRequest),
+    /// The refresh is over.
+    Done(RefreshUpdate),
+}
+
+/// How much flag data the client has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CacheState {
+    /// No config yet.
+    NoFlagData,
+    /// Only local flag overrides (LocalOnly).
+    LocalOverridesOnly,
+    /// A config from the cache or an earlier fetch that is older than the polling mode allows.
+    CachedDataOnly,
+    /// A config fetched (or confirmed) within the polling interval or TTL.
+    UpToDate,
+}
+
+/// The last good config as the shared cache stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheEntry {
+    fetch_time_ms: u64,
+    etag: Box<str>,
+    config_json: Box<str>,
+}
+
+/// Why a cache payload was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CachePayloadError {
+    /// Fewer than three newline-separated parts.
+    MissingParts,
+    /// The fetch time is not a whole number of milliseconds.
+    InvalidFetchTime,
+    /// The ETag part is empty.
+    EmptyEtag,
+    /// The config part is not a valid config JSON.
+    InvalidConfig(ParseError),
+}
+
+impl fmt::Display for CachePayloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingParts => f.write_str("Number of values is fewer than expected."),
+            Self::InvalidFetchTime => f.write_str("Invalid fetch time."),
+            Self::EmptyEtag => f.write_str("Empty eTag value."),
+            Self::InvalidConfig(error) => write!(f, "Invalid config JSON: {error}"),
+        }
+    }
+}
+
+impl core::error::Error for CachePayloadError {}
+
+impl CacheEntry {
+    /// An entry for a config fetched at `fetch_time_ms` with this ETag.
+    #[must_use]
+    pub fn new(fetch_time_ms: u64, etag: &str, config_json: &str) -> Self {
+        Self {
+            fetch_time_ms,
+            etag: etag.into(),
+            config_json: config_json.into(),
+        }
+    }
+
+    /// When the config was fetched or last confirmed, in Unix milliseconds.
+    #[must_use]
+    pub const fn fetch_time_ms(&self) -> u64 {
+        self.fetch_time_ms
+    }
+
+    /// The ETag the CDN gave the config.
+    #[must_use]
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+
+    /// The config JSON text.
+    #[must_use]
+    pub fn config_json(&self) -> &str {
+        &self.config_json
+    }
+
+    /// The shared-cache payload: `"<fetch time ms>\n<etag>\n<config json>"`.
+    ///
+    /// ```
+    /// use configcat_core::CacheEntry;
+    ///
+    /// let entry = CacheEntry::new(1686756435844, "\"abc\"", "{\"f\":{}}");
+    /// assert_eq!(entry.payload(), "1686756435844\n\"abc\"\n{\"f\":{}}");
+    /// let (parsed, _config) = CacheEntry::parse_payload(&entry.payload()).unwrap();
+    /// assert_eq!(parsed, entry);
+    /// ```
+    #[must_use]
+    pub fn payload(&self) -> String {
+        format!(
+            "{}\n{}\n{}",
+            self.fetch_time_ms, self.etag, self.config_json
+        )
+    }
+
+    /// Reads a shared-cache payload, parsing its config.
+    ///
+    /// # Errors
+    /// The payload is truncated, malformed, or holds an invalid config.
+    pub fn parse_payload(payload: &str) -> Result<(Self, Config), CachePayloadError> {
+        let mut parts = payload.splitn(3, '\n');
+        let (Some(time), Some(etag), Some(json)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(CachePayloadError::MissingParts);
+        };
+        let fetch_time_ms = parse_fetch_time(time).ok_or(CachePayloadError::InvalidFetchTime)?;
+        if etag.is_empty() {
+            return Err(CachePayloadError::EmptyEtag);
+        }
+        let config = Config::parse(json.as_bytes()).map_err(CachePayloadError::InvalidConfig)?;
+        Ok((Self::new(fetch_time_ms, etag, json), config))
+    }
+}
+
+/// Other SDKs write the fetch time as an integer; accept a fraction too (ignored).
+fn parse_fetch_time(text: &str) -> Option<u64> {
+    let whole = text.split_once('.').map_or(text, |(whole, _)| whole);
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    whole.parse().ok()
+}
+
+/// The refresh state machine of one client.
+///
+/// ```
+/// use configcat_core::{FetchResponse, FetchStep, NoLog, PollingMode, RefreshOptions, Refresher};
+///
+/// let options = RefreshOptions::new(PollingMode::Manual);
+/// let mut refresher = Refresher::new("configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012", options, 0)?;
+/// let request = refresher.start_fetch(1_000, &NoLog).unwrap();
+/// assert_eq!(
+///     request.url,
+///     "https://cdn-global.configcat.com/configuration-files/configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012/config_v6.json"
+/// );
+/// let body = br#"{"f":{"flag":{"t":0,"v":{"b":true}}}}"#;
+/// let FetchStep::Done(update) = refresher.handle_response(1_050, FetchResponse::new(200, Some("\"e1\""), body), &NoLog) else {
+///     unreachable!()
+/// };
+/// let config = update.new_config.unwrap();
+/// assert!(config.get_value("flag", false, None, &NoLog));
+/// assert_eq!(update.cache_payload.unwrap(), format!("1050\n\"e1\"\n{}", std::str::from_utf8(body).unwrap()));
+/// # Ok::<(), configcat_core::SdkKeyError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Refresher {
+    sdk_key: Box<str>,
+    cache_key: String,
+    options: RefreshOptions,
+    /// Where requests go now (redirects change it).
+    base_url: String,
+    base_url_is_custom: bool,
+    entry: Option<CacheEntry>,
+    offline: bool,
+    started_at_ms: u64,
+    initialized: bool,
+    last_attempt_ms: Option<u64>,
+    /// Requests made so far by the refresh in flight, `None` when idle.
+    in_flight: Option<u8>,
+}
+
+impl Refresher {
+    /// A refresher for this SDK key, created at `now_ms`.
+    ///
+    /// # Errors
+    /// The SDK key is malformed (not checked in local-only mode).
+    pub fn new(sdk_key: &str, options: RefreshOptions, now_ms: u64) -> Result<Self, SdkKeyError> {
+        if !options.local_only {
+            validate_sdk_key(sdk_key, options.base_url.is_some())?;
+        }
+        let (base_url, base_url_is_custom) = match &options.base_url {
+            Some(url) => (String::from(url.trim_end_matches('/')), true),
+            None => (
+                String::from(match options.data_governance {
+                    DataGovernance::Global => GLOBAL_BASE_URL,
+                    DataGovernance::EuOnly => EU_ONLY_BASE_URL,
+                }),
+                false,
+            ),
+        };
+        Ok(Self {
+            sdk_key: sdk_key.into(),
+            cache_key: cache_key(sdk_key),
+            offline: options.offline,
+            // Nothing to wait for when nothing will be fetched.
+            initialized: options.local_only
+                || options.offline
+                || !matches!(options.polling, PollingMode::Auto { .. }),
+            options,
+            base_url,
+            base_url_is_custom,
+            entry: None,
+            started_at_ms: now_ms,
+            last_attempt_ms: None,
+            in_flight: None,
+        })
+    }
+
+    /// The key of this client's entry in the config cache.
+    #[must_use]
+    pub fn cache_key(&self) -> &str {
+        &self.cache_key
+    }
+
+    /// The options the refresher was made with.
+    #[must_use]
+    pub const fn options(&self) -> &RefreshOptions {
+        &self.options
+    }
+
+    /// The last good config's cache entry, if any.
+    #[must_use]
+    pub const fn entry(&self) -> Option<&CacheEntry> {
+        self.entry.as_ref()
+    }
+
+    /// Whether the client is offline.
+    #[must_use]
+    pub const fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// Stops or resumes network use. Returns whether the state changed (and
+    /// logs 5200 when it did).
+    pub fn set_offline(&mut self, offline: bool, sink: &dyn LogSink) -> bool {
+        if self.offline == offline {
+            return false;
+        }
+        self.offline = offline;
+        let mode = if offline { "OFFLINE" } else { "ONLINE" };
+        emit(
+            sink,
+            LogLevel::Info,
+            EventId::ClientStateChanged,
+            format_args!("Switched to {mode} mode."),
+        );
+        true
+    }
+
+    /// Whether reads may stop waiting for the first config: a fetch finished,
+    /// a fresh config came from the cache, or the max init wait elapsed.
+    #[must_use]
+    pub fn is_initialized(&self, now_ms: u64) -> bool {
+        self.initialized
+            || self
+                .init_deadline_ms()
+                .is_some_and(|deadline| now_ms >= deadline)
+    }
+
+    /// When auto polling stops making reads wait (start + max init wait); `None` in other modes.
+    #[must_use]
+    pub fn init_deadline_ms(&self) -> Option<u64> {
+        match self.options.polling {
+            PollingMode::Auto {
+                max_init_wait_ms, ..
+            } => Some(self.started_at_ms.saturating_add(max_init_wait_ms)),
+            _ => None,
+        }
+    }
+
+    /// How much flag data there is at `now_ms`.
+    #[must_use]
+    pub fn cache_state(&self, now_ms: u64) -> CacheState {
+        if self.options.local_only {
+            return CacheState::LocalOverridesOnly;
+        }
+        let Some(entry) = &self.entry else {
+            return CacheState::NoFlagData;
+        };
+        let max_age = match self.options.polling {
+            PollingMode::Auto { interval_ms, .. } => Some(interval_ms),
+            PollingMode::Lazy { ttl_ms } => Some(ttl_ms),
+            PollingMode::Manual => None,
+        };
+        match max_age {
+            Some(max_age) if entry.fetch_time_ms.saturating_add(max_age) > now_ms => {
+                CacheState::UpToDate
+            }
+            // Manual mode has no notion of expiry: data is as fresh as the application keeps it.
+            None => CacheState::UpToDate,
+            Some(_) => CacheState::CachedDataOnly,
+        }
+    }
+
+    /// Takes a payload read from the config cache. Returns the config when it
+    /// differs from the current one (another process, or a previous run,
+    /// stored a newer config), to be published to readers.
+    pub fn handle_cache_payload(
+        &mut self,
+        now_ms: u64,
+        payload: &str,
+        sink: &dyn LogSink,
+    ) -> Option<Config> {
+        if self.options.local_only || payload.is_empty() {
+            return None;
+        }
+        if self
+            .entry
+            .as_ref()
+            .is_some_and(|entry| same_payload(entry, payload))
+        {
+            return None;
+        }
+        match CacheEntry::parse_payload(payload) {
+            Ok((entry, config)) => {
+                let changed = self
+                    .entry
+                    .as_ref()
+                    .is_none_or(|current| current.etag != entry.etag);
+                let newer = self
+                    .entry
+                    .as_ref()
+                    .is_none_or(|current| entry.fetch_time_ms >= current.fetch_time_ms);
+                if !newer {
+                    return None;
+                }
+                self.entry = Some(entry);
+                if self.cache_state(now_ms) == CacheState::UpToDate {
+                    self.initialized = true;
+                }
+                changed.then_some(config)
+            }
+            Err(error) => {
+                emit(
+                    sink,
+                    LogLevel::Error,
+                    EventId::CacheReadFailed,
+                    format_args!("Error occurred while reading the cache. {error}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// When auto polling should fetch next (`None`: not auto polling, offline,
+    /// local-only, or a fetch is in flight). Sleep until then.
+    #[must_use]
+    pub fn next_poll_ms(&self) -> Option<u64> {
+        let PollingMode::Auto { interval_ms, .. } = self.options.polling else {
+            return None;
+        };
+        if self.offline || self.options.local_only || self.in_flight.is_some() {
+            return None;
+        }
+        let fresh_until = self
+            .entry
+            .as_ref()
+            .map(|entry| entry.fetch_time_ms.saturating_add(interval_ms));
+        let retry_at = self
+            .last_attempt_ms
+            .map(|attempt| attempt.saturating_add(interval_ms));
+        Some(match (fresh_until, retry_at) {
+            (Some(fresh), Some(retry)) => fresh.max(retry),
+            (Some(fresh), None) => fresh,
+            (None, Some(retry)) => retry,
+            (None, None) => self.started_at_ms,
+        })
+    }
+
+    /// Whether a read in lazy mode must fetch first (no config, or older than
+    /// the TTL). After a failed attempt, the next is made one TTL later.
+    #[must_use]
+    pub fn lazy_fetch_due(&self, now_ms: u64) -> bool {
+        let PollingMode::Lazy { ttl_ms } = self.options.polling else {
+            return false;
+        };
+        if self.offline || self.options.local_only || self.in_flight.is_some() {
+            return false;
+        }
+        let expired = self
+            .entry
+            .as_ref()
+            .is_none_or(|entry| entry.fetch_time_ms.saturating_add(ttl_ms) <= now_ms);
+        let may_retry = self
+            .last_attempt_ms
+            .is_none_or(|attempt| attempt.saturating_add(ttl_ms) <= now_ms);
+        expired && may_retry
+    }
+
+    /// Whether a fetch is in flight.
+    #[must_use]
+    pub const fn is_fetching(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Starts a refresh: the request to make. Used by auto polling when
+    /// [`Refresher::next_poll_ms`] is due, by lazy reads, and by force refresh.
+    ///
+    /// # Errors
+    /// Offline (logs 3200), local-only (logs 3202), or a fetch is already in flight.
+    pub fn start_fetch(
+        &mut self,
+        now_ms: u64,
+        sink: &dyn LogSink,
+    ) -> Result<FetchRequest, RefreshError> {
+        if self.options.local_only {
+            emit(
+                sink,
+                LogLevel::Warning,
+                EventId::LocalOnlyRefreshIgnored,
+                format_args!("{}", RefreshError::LocalOnly),
+            );
+            return Err(RefreshError::LocalOnly);
+        }
+        if self.offline {
+            emit(
+                sink,
+                LogLevel::Warning,
+                EventId::ClientOffline,
+                format_args!("{}", RefreshError::Offline),
+            );
+            return Err(RefreshError::Offline);
+        }
+        if self.in_flight.is_some() {
+            return Err(RefreshError::AlreadyFetching);
+        }
+        self.in_flight = Some(1);
+        self.last_attempt_ms = Some(now_ms);
+        Ok(self.request())
+    }
+
+    fn request(&self) -> FetchRequest {
+        FetchRequest {
+            url: format!(
+                "{}/configuration-files/{}/config_v6.json",
+                self.base_url, self.sdk_key
+            ),
+            if_none_match: self.entry.as_ref().map(|entry| entry.etag.clone()),
+            user_agent: format!(
+                "ConfigCat-{PRODUCT_NAME}/{}-{}",
+                self.options.polling.code(),
+                self.options.sdk_version
+            ),
+        }
+    }
+
+    /// Takes the response to the request in flight.
+    pub fn handle_response(
+        &mut self,
+        now_ms: u64,
+        response: FetchResponse<'_>,
+        sink: &dyn LogSink,
+    ) -> FetchStep {
+        let requests_made = self.in_flight.unwrap_or(1);
+        match response.status {
+            200..=204 => {
+                let config = match Config::parse(response.body) {
+                    Ok(config) => config,
+                    Err(error) => {
+                        return FetchStep::Done(self.fail(RefreshError::InvalidBody(error), sink));
+                    }
+                };
+                if let Some(next) = self.redirect(&config, requests_made, sink) {
+                    self.in_flight = Some(requests_made.saturating_add(1));
+                    return FetchStep::Fetch(next);
+                }
+                let body = String::from_utf8_lossy(response.body);
+                let entry = CacheEntry::new(now_ms, response.etag.unwrap_or_default(), &body);
+                let payload = entry.payload();
+                self.entry = Some(entry);
+                self.finish();
+                FetchStep::Done(RefreshUpdate {
+                    result: Ok(Fetched::New),
+                    new_config: Some(config),
+                    cache_payload: Some(payload),
+                })
+            }
+            304 => {
+                let payload = self.confirm_entry(now_ms);
+                self.finish();
+                FetchStep::Done(RefreshUpdate {
+                    result: Ok(Fetched::NotModified),
+                    new_config: None,
+                    cache_payload: payload,
+                })
+            }
+            status @ (403 | 404) => {
+                // A wrong key will not fix itself: treat the config we have as confirmed
+                // so polling does not hammer the CDN, and say so.
+                let payload = self.confirm_entry(now_ms);
+                let mut update = self.fail(RefreshError::InvalidSdkKey { status }, sink);
+                update.cache_payload = payload;
+                FetchStep::Done(update)
+            }
+            status => FetchStep::Done(self.fail(RefreshError::UnexpectedStatus { status }, sink)),
+        }
+    }
+
+    /// Takes the failure of the request in flight.
+    pub fn handle_transport_error(
+        &mut self,
+        kind: TransportErrorKind,
+        detail: &str,
+        sink: &dyn LogSink,
+    ) -> RefreshUpdate {
+        let detail: Box<str> = match (kind, self.options.timeouts_ms) {
+            (TransportErrorKind::TimedOut, Some((connect, read))) => format!(
+                "Timeout values: [connect: {}s, read: {}s] ({detail})",
+                SecondsText(connect),
+                SecondsText(read)
+            )
+            .into(),
+            _ => detail.into(),
+        };
+        self.fail(RefreshError::Transport { kind, detail }, sink)
+    }
+
+    fn fail(&mut self, error: RefreshError, sink: &dyn LogSink) -> RefreshUpdate {
+        let id = match &error {
+            RefreshError::InvalidSdkKey { .. } => EventId::FetchFailedInvalidSdkKey,
+            RefreshError::UnexpectedStatus { .. } => EventId::FetchFailedUnexpectedStatus,
+            RefreshError::Transport {
+                kind: TransportErrorKind::TimedOut,
+                ..
+            } => EventId::FetchTimedOut,
+            RefreshError::InvalidBody(_) => EventId::FetchReceivedInvalidConfig,
+            _ => EventId::FetchFailedTransport,
+        };
+        emit(sink, LogLevel::Error, id, format_args!("{error}"));
+        self.finish();
+        RefreshUpdate {
+            result: Err(error),
+            new_config: None,
+            cache_payload: None,
+        }
+    }
+
+    fn finish(&mut self) {
+        self.in_flight = None;
+        self.initialized = true;
+    }
+
+    /// Bumps the fetch time of the current config; the payload to store, if there is a config.
+    fn confirm_entry(&mut self, now_ms: u64) -> Option<String> {
+        let entry = self.entry.as_mut()?;
+        entry.fetch_time_ms = now_ms;
+        Some(entry.payload())
+    }
+
+    /// Applies the config's redirect instruction. Returns the request to make
+    /// next when the refresh must follow it.
+    fn redirect(
+        &mut self,
+        config: &Config,
+        requests_made: u8,
+        sink: &dyn LogSink,
+    ) -> Option<FetchRequest> {
+        if is_proxy_key(&self.sdk_key) {
+            return None;
+        }
+        let preferences = config.preferences();
+        let target = preferences.base_url()?.trim_end_matches('/');
+        if target.is_empty() || target == self.base_url {
+            return None;
+        }
+        let mode = preferences.redirect().unwrap_or_default();
+        if self.base_url_is_custom && mode != RedirectMode::ForceRedirect {
+            return None;
+        }
+        // Later requests go to the config's base url, whatever the mode.
+        self.base_url = String::from(target);
+        if mode == RedirectMode::NoRedirect {
+            return None;
+        }
+        if mode == RedirectMode::ShouldRedirect {
+            emit(
+                sink,
+                LogLevel::Warning,
+                EventId::DataGovernanceMismatch,
+                format_args!(
+                    "The `dataGovernance` parameter specified at the client initialization is not in sync with the preferences on the ConfigCat Dashboard. Read more: https://configcat.com/docs/advanced/data-governance/"
+                ),
+            );
+        }
+        if requests_made >= MAX_REQUESTS_PER_REFRESH {
+            emit(
+                sink,
+                LogLevel::Error,
+                EventId::RedirectLoop,
+                format_args!(
+                    "Redirection loop encountered while trying to fetch config JSON (SDK Key {}). Please contact us at https://configcat.com/support/",
+                    MaskedKey(&self.sdk_key)
+                ),
+            );
+            return None;
+        }
+        Some(self.request())
+    }
+}
+
+fn same_payload(entry: &CacheEntry, payload: &str) -> bool {
+    let mut parts = payload.splitn(3, '\n');
+    let time = parts.next().and_then(parse_fetch_time);
+    time == Some(entry.fetch_time_ms)
+        && parts.next() == Some(&*entry.etag)
+        && parts.next() == Some(&*entry.config_json)
+}
+
+/// Milliseconds as seconds with up to three decimals and no trailing zeros (`10`, `0.5`).
+struct SecondsText(u64);
+
+impl fmt::Display for SecondsText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (whole, millis) = (self.0 / 1000, self.0 % 1000);
+        if millis == 0 {
+            return write!(f, "{whole}");
+        }
+        let fraction = format!("{millis:03}");
+        write!(f, "{whole}.{}", fraction.trim_end_matches('0'))
+    }
+}
