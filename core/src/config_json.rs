@@ -108,6 +108,7 @@ impl Config {
     /// inside one setting (an unknown comparator, a missing segment, ...) do not
     /// fail the parse: that setting reports them when it is evaluated.
     pub fn parse(json: &[u8]) -> Result<Self, ParseError> {
+        require_object(json)?;
         let document: WireConfig =
             serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
         Ok(prepare(document))
@@ -120,6 +121,7 @@ impl Config {
     /// # Errors
     /// As [`Config::parse`]; also a simple-format value that is not a bool, number or text.
     pub fn parse_overrides(json: &[u8]) -> Result<Self, ParseError> {
+        require_object(json)?;
         let document: WireOverrideDocument =
             serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
         match document.flags {
@@ -189,6 +191,19 @@ impl Config {
             alloc::vec![Origin::default()],
             settings,
         )
+    }
+}
+
+/// serde reads a struct from a JSON array too (positionally); a config is an object.
+fn require_object(json: &[u8]) -> Result<(), ParseError> {
+    match json.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        Some(b'{') | None => Ok(()),
+        Some(_) => Err(ParseError {
+            kind: ParseErrorKind::Shape,
+            line: 1,
+            column: 1,
+            detail: "expected a JSON object".into(),
+        }),
     }
 }
 

@@ -948,3 +948,521 @@ impl fmt::Display for SecondsText {
         write!(f, "{whole}.{}", fraction.trim_end_matches('0'))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec::Vec;
+    use core::cell::RefCell;
+
+    const KEY: &str = "configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012";
+    const CONFIG_A: &[u8] = br#"{"f":{"flag":{"t":1,"v":{"s":"a"}}}}"#;
+    const CONFIG_B: &[u8] = br#"{"f":{"flag":{"t":1,"v":{"s":"b"}}}}"#;
+
+    #[derive(Default)]
+    struct Capture(RefCell<Vec<(LogLevel, u16, String)>>);
+
+    impl LogSink for Capture {
+        fn enabled(&self, _level: LogLevel) -> bool {
+            true
+        }
+        fn event(&self, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
+            self.0
+                .borrow_mut()
+                .push((level, id.code(), message.to_string()));
+        }
+    }
+
+    impl Capture {
+        fn ids(&self) -> Vec<u16> {
+            self.0.borrow().iter().map(|(_, id, _)| *id).collect()
+        }
+    }
+
+    fn refresher(options: RefreshOptions) -> Refresher {
+        Refresher::new(KEY, options, 1_000).unwrap()
+    }
+
+    fn done(step: FetchStep) -> RefreshUpdate {
+        match step {
+            FetchStep::Done(update) => update,
+            FetchStep::Fetch(request) => panic!("unexpected follow-up request {request:?}"),
+        }
+    }
+
+    fn fetch_ok(refresher: &mut Refresher, now: u64, etag: &str, body: &[u8]) -> RefreshUpdate {
+        refresher.start_fetch(now, &NoLog).unwrap();
+        done(refresher.handle_response(now, FetchResponse::new(200, Some(etag), body), &NoLog))
+    }
+
+    fn text_of(config: &Config) -> &str {
+        config.get_value("flag", "", None, &NoLog)
+    }
+
+    use crate::log_event::NoLog;
+
+    #[test]
+    fn builds_urls_for_each_region_and_custom_base_url() {
+        let global = refresher(RefreshOptions::default()).request();
+        assert_eq!(
+            global.url,
+            alloc::format!(
+                "https://cdn-global.configcat.com/configuration-files/{KEY}/config_v6.json"
+            )
+        );
+        let eu = refresher(RefreshOptions::default().with_data_governance(DataGovernance::EuOnly))
+            .request();
+        assert!(
+            eu.url
+                .starts_with("https://cdn-eu.configcat.com/configuration-files/")
+        );
+        let custom =
+            refresher(RefreshOptions::default().with_base_url("http://127.0.0.1:8080/")).request();
+        assert_eq!(
+            custom.url,
+            alloc::format!("http://127.0.0.1:8080/configuration-files/{KEY}/config_v6.json")
+        );
+    }
+
+    #[test]
+    fn user_agent_names_product_mode_and_version() {
+        for (mode, letter) in [
+            (PollingMode::AUTO_DEFAULT, 'a'),
+            (PollingMode::LAZY_DEFAULT, 'l'),
+            (PollingMode::Manual, 'm'),
+        ] {
+            let request = refresher(RefreshOptions::new(mode).with_sdk_version("1.2.3")).request();
+            assert_eq!(
+                request.user_agent,
+                alloc::format!("ConfigCat-OxideFlags/{letter}-1.2.3")
+            );
+            let headers: Vec<_> = request.headers().collect();
+            assert_eq!(
+                headers,
+                [("X-ConfigCat-UserAgent", request.user_agent.as_str())]
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_bad_keys_unless_local_only() {
+        assert_eq!(
+            Refresher::new("nope", RefreshOptions::default(), 0).unwrap_err(),
+            SdkKeyError::Malformed
+        );
+        assert!(Refresher::new("nope", RefreshOptions::default().with_local_only(true), 0).is_ok());
+        assert_eq!(
+            Refresher::new("configcat-proxy/x", RefreshOptions::default(), 0).unwrap_err(),
+            SdkKeyError::ProxyKeyWithoutBaseUrl
+        );
+        assert!(
+            Refresher::new(
+                "configcat-proxy/x",
+                RefreshOptions::default().with_base_url("http://proxy"),
+                0
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn etag_round_trip_and_not_modified_bumps_fetch_time() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        let first = fetch_ok(&mut r, 2_000, "\"v1\"", CONFIG_A);
+        assert_eq!(first.result, Ok(Fetched::New));
+        assert_eq!(text_of(first.new_config.as_ref().unwrap()), "a");
+        assert_eq!(
+            first.cache_payload.as_deref(),
+            Some("2000\n\"v1\"\n{\"f\":{\"flag\":{\"t\":1,\"v\":{\"s\":\"a\"}}}}")
+        );
+
+        let request = r.start_fetch(3_000, &NoLog).unwrap();
+        assert_eq!(request.if_none_match.as_deref(), Some("\"v1\""));
+        assert!(
+            request
+                .headers()
+                .any(|(name, value)| name == "If-None-Match" && value == "\"v1\"")
+        );
+        let update = done(r.handle_response(3_000, FetchResponse::new(304, None, b""), &NoLog));
+        assert_eq!(update.result, Ok(Fetched::NotModified));
+        assert!(update.new_config.is_none());
+        assert!(update.cache_payload.unwrap().starts_with("3000\n\"v1\"\n"));
+        assert_eq!(r.entry().unwrap().fetch_time_ms(), 3_000);
+    }
+
+    #[test]
+    fn not_modified_without_a_config_writes_nothing() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        r.start_fetch(2_000, &NoLog).unwrap();
+        let update = done(r.handle_response(2_000, FetchResponse::new(304, None, b""), &NoLog));
+        assert_eq!(update.result, Ok(Fetched::NotModified));
+        assert!(update.cache_payload.is_none());
+    }
+
+    #[test]
+    fn wrong_sdk_key_is_not_transient_and_confirms_the_old_config() {
+        for status in [403, 404] {
+            let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+            fetch_ok(&mut r, 2_000, "\"v1\"", CONFIG_A);
+            let sink = Capture::default();
+            r.start_fetch(5_000, &sink).unwrap();
+            let update =
+                done(r.handle_response(5_000, FetchResponse::new(status, None, b"nope"), &sink));
+            let error = update.result.unwrap_err();
+            assert_eq!(error, RefreshError::InvalidSdkKey { status });
+            assert!(!error.is_transient());
+            assert_eq!(sink.ids(), [1100]);
+            assert!(
+                sink.0.borrow()[0]
+                    .2
+                    .contains("Your SDK Key seems to be wrong")
+            );
+            assert!(update.new_config.is_none());
+            assert!(update.cache_payload.unwrap().starts_with("5000\n"));
+            assert_eq!(
+                r.entry().unwrap().config_json(),
+                core::str::from_utf8(CONFIG_A).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn server_errors_and_invalid_bodies_keep_the_last_good_config() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        fetch_ok(&mut r, 2_000, "\"v1\"", CONFIG_A);
+        let cases: [(u16, &[u8], u16); 4] = [
+            (500, b"", 1101),
+            (200, b"{not json", 1105),
+            (200, br#"{"f":[]}"#, 1105),
+            (429, b"", 1101),
+        ];
+        for (status, body, id) in cases {
+            let sink = Capture::default();
+            r.start_fetch(3_000, &sink).unwrap();
+            let update = done(r.handle_response(
+                3_000,
+                FetchResponse::new(status, Some("\"v2\""), body),
+                &sink,
+            ));
+            assert!(update.result.as_ref().unwrap_err().is_transient());
+            assert!(update.new_config.is_none() && update.cache_payload.is_none());
+            assert_eq!(sink.ids(), [id], "status {status}");
+            assert_eq!(r.entry().unwrap().etag(), "\"v1\"");
+            assert_eq!(r.entry().unwrap().fetch_time_ms(), 2_000);
+        }
+    }
+
+    #[test]
+    fn transport_errors_are_classified_and_logged() {
+        let mut r =
+            refresher(RefreshOptions::new(PollingMode::Manual).with_timeouts_ms(10_000, 1_500));
+        let sink = Capture::default();
+        r.start_fetch(2_000, &sink).unwrap();
+        let update =
+            r.handle_transport_error(TransportErrorKind::TimedOut, "read timed out", &sink);
+        let message = update.result.unwrap_err().to_string();
+        assert!(
+            message.contains("Timeout values: [connect: 10s, read: 1.5s]"),
+            "{message}"
+        );
+        r.start_fetch(2_000, &sink).unwrap();
+        let update =
+            r.handle_transport_error(TransportErrorKind::ConnectionFailed, "refused", &sink);
+        assert!(matches!(
+            update.result,
+            Err(RefreshError::Transport {
+                kind: TransportErrorKind::ConnectionFailed,
+                ..
+            })
+        ));
+        assert_eq!(sink.ids(), [1102, 1103]);
+        assert!(!r.is_fetching());
+    }
+
+    fn redirecting_config(url: &str, mode: u8, value: &str) -> String {
+        alloc::format!(
+            r#"{{"p":{{"u":"{url}","r":{mode}}},"f":{{"flag":{{"t":1,"v":{{"s":"{value}"}}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn should_redirect_warns_and_fetches_from_the_new_url() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        let sink = Capture::default();
+        r.start_fetch(2_000, &sink).unwrap();
+        let body = redirecting_config("https://cdn-eu.configcat.com", 1, "global");
+        let FetchStep::Fetch(next) = r.handle_response(
+            2_000,
+            FetchResponse::new(200, Some("e"), body.as_bytes()),
+            &sink,
+        ) else {
+            panic!("expected a redirect");
+        };
+        assert!(
+            next.url
+                .starts_with("https://cdn-eu.configcat.com/configuration-files/")
+        );
+        assert_eq!(sink.ids(), [3002]);
+        let body = redirecting_config("https://cdn-eu.configcat.com", 0, "eu");
+        let update = done(r.handle_response(
+            2_100,
+            FetchResponse::new(200, Some("e2"), body.as_bytes()),
+            &sink,
+        ));
+        assert_eq!(text_of(update.new_config.as_ref().unwrap()), "eu");
+        // Later refreshes start at the new base url.
+        assert!(
+            r.start_fetch(3_000, &NoLog)
+                .unwrap()
+                .url
+                .starts_with("https://cdn-eu.configcat.com/")
+        );
+    }
+
+    #[test]
+    fn no_redirect_moves_later_requests_only() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        r.start_fetch(2_000, &NoLog).unwrap();
+        let body = redirecting_config("https://cdn-eu.configcat.com", 0, "x");
+        let update = done(r.handle_response(
+            2_000,
+            FetchResponse::new(200, Some("e"), body.as_bytes()),
+            &NoLog,
+        ));
+        assert_eq!(update.result, Ok(Fetched::New));
+        assert!(
+            r.start_fetch(3_000, &NoLog)
+                .unwrap()
+                .url
+                .starts_with("https://cdn-eu.configcat.com/")
+        );
+    }
+
+    #[test]
+    fn custom_base_url_follows_only_forced_redirects() {
+        for (mode, follows) in [(1, false), (2, true)] {
+            let mut r = refresher(
+                RefreshOptions::new(PollingMode::Manual).with_base_url("http://127.0.0.1:9"),
+            );
+            r.start_fetch(2_000, &NoLog).unwrap();
+            let body = redirecting_config("http://127.0.0.1:10", mode, "x");
+            let step = r.handle_response(
+                2_000,
+                FetchResponse::new(200, Some("e"), body.as_bytes()),
+                &NoLog,
+            );
+            assert_eq!(matches!(step, FetchStep::Fetch(_)), follows, "mode {mode}");
+        }
+    }
+
+    #[test]
+    fn redirect_loops_stop_after_three_requests() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        let sink = Capture::default();
+        r.start_fetch(2_000, &sink).unwrap();
+        let urls = [
+            "https://a.example",
+            "https://b.example",
+            "https://a.example",
+        ];
+        let mut requests = 1;
+        let mut step = r.handle_response(
+            2_000,
+            FetchResponse::new(
+                200,
+                Some("e"),
+                redirecting_config(urls[0], 2, "0").as_bytes(),
+            ),
+            &sink,
+        );
+        while let FetchStep::Fetch(_) = step {
+            let body = redirecting_config(urls[requests % 3], 2, &requests.to_string());
+            requests += 1;
+            step = r.handle_response(
+                2_000,
+                FetchResponse::new(200, Some("e"), body.as_bytes()),
+                &sink,
+            );
+        }
+        assert_eq!(requests, 3);
+        assert_eq!(sink.ids(), [1104]);
+        let FetchStep::Done(update) = step else {
+            unreachable!()
+        };
+        assert_eq!(update.result, Ok(Fetched::New));
+        assert_eq!(text_of(update.new_config.as_ref().unwrap()), "2");
+        let message = &sink.0.borrow()[0].2;
+        assert!(
+            !message.contains("TEST_KEY-0123456789012"),
+            "the key is masked: {message}"
+        );
+    }
+
+    #[test]
+    fn proxy_keys_never_redirect() {
+        let mut r = Refresher::new(
+            "configcat-proxy/my-proxy-key",
+            RefreshOptions::new(PollingMode::Manual).with_base_url("http://127.0.0.1:9"),
+            0,
+        )
+        .unwrap();
+        r.start_fetch(2_000, &NoLog).unwrap();
+        let body = redirecting_config("https://cdn-global.configcat.com", 2, "x");
+        let step = r.handle_response(
+            2_000,
+            FetchResponse::new(200, Some("e"), body.as_bytes()),
+            &NoLog,
+        );
+        assert!(matches!(step, FetchStep::Done(_)));
+    }
+
+    #[test]
+    fn auto_polling_schedule() {
+        let mode = PollingMode::Auto {
+            interval_ms: 10_000,
+            max_init_wait_ms: 3_000,
+        };
+        let mut r = refresher(RefreshOptions::new(mode));
+        assert_eq!(r.next_poll_ms(), Some(1_000), "first fetch right away");
+        assert!(!r.is_initialized(2_000));
+        assert!(r.is_initialized(4_000), "max init wait elapsed");
+        r.start_fetch(1_000, &NoLog).unwrap();
+        assert_eq!(r.next_poll_ms(), None, "nothing while a fetch is in flight");
+        r.handle_transport_error(TransportErrorKind::Other, "reset", &NoLog);
+        assert!(
+            r.is_initialized(1_500),
+            "a finished fetch initializes, even a failed one"
+        );
+        assert_eq!(
+            r.next_poll_ms(),
+            Some(11_000),
+            "retry one interval after the attempt"
+        );
+        fetch_ok(&mut r, 11_000, "e", CONFIG_A);
+        assert_eq!(r.next_poll_ms(), Some(21_000));
+        assert_eq!(r.cache_state(20_999), CacheState::UpToDate);
+        assert_eq!(r.cache_state(21_000), CacheState::CachedDataOnly);
+        assert!(r.set_offline(true, &NoLog));
+        assert_eq!(r.next_poll_ms(), None);
+        assert_eq!(r.start_fetch(30_000, &NoLog), Err(RefreshError::Offline));
+    }
+
+    #[test]
+    fn a_fresh_cache_entry_delays_the_first_poll_and_initializes() {
+        let mode = PollingMode::Auto {
+            interval_ms: 10_000,
+            max_init_wait_ms: 3_000,
+        };
+        let mut r = refresher(RefreshOptions::new(mode));
+        let payload = CacheEntry::new(500, "e", core::str::from_utf8(CONFIG_A).unwrap()).payload();
+        let config = r.handle_cache_payload(1_000, &payload, &NoLog).unwrap();
+        assert_eq!(text_of(&config), "a");
+        assert!(r.is_initialized(1_000));
+        assert_eq!(r.next_poll_ms(), Some(10_500));
+        assert_eq!(r.cache_state(1_000), CacheState::UpToDate);
+    }
+
+    #[test]
+    fn cache_payloads_are_adopted_only_when_newer_and_different() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        let a = CacheEntry::new(5_000, "ea", core::str::from_utf8(CONFIG_A).unwrap()).payload();
+        let b = CacheEntry::new(6_000, "eb", core::str::from_utf8(CONFIG_B).unwrap()).payload();
+        let older = CacheEntry::new(4_000, "eo", core::str::from_utf8(CONFIG_B).unwrap()).payload();
+        assert!(r.handle_cache_payload(10_000, &a, &NoLog).is_some());
+        assert!(
+            r.handle_cache_payload(10_000, &a, &NoLog).is_none(),
+            "same payload"
+        );
+        assert!(
+            r.handle_cache_payload(10_000, &older, &NoLog).is_none(),
+            "older payload"
+        );
+        assert_eq!(
+            text_of(&r.handle_cache_payload(10_000, &b, &NoLog).unwrap()),
+            "b"
+        );
+        let bumped =
+            CacheEntry::new(7_000, "eb", core::str::from_utf8(CONFIG_B).unwrap()).payload();
+        assert!(
+            r.handle_cache_payload(10_000, &bumped, &NoLog).is_none(),
+            "same etag: no change"
+        );
+        assert_eq!(
+            r.entry().unwrap().fetch_time_ms(),
+            7_000,
+            "but the fetch time is taken"
+        );
+    }
+
+    #[test]
+    fn corrupt_cache_payloads_are_reported_and_ignored() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        let sink = Capture::default();
+        for payload in ["garbage", "x\ne\n{}", "1\n\n{}", "1\ne\n{\"f\":", "1\ne"] {
+            assert!(
+                r.handle_cache_payload(0, payload, &sink).is_none(),
+                "{payload}"
+            );
+        }
+        assert_eq!(sink.ids(), [2200, 2200, 2200, 2200, 2200]);
+        assert!(r.entry().is_none());
+        assert!(matches!(
+            CacheEntry::parse_payload("1\n\n{}"),
+            Err(CachePayloadError::EmptyEtag)
+        ));
+        assert!(matches!(
+            CacheEntry::parse_payload("x\ne\n{}"),
+            Err(CachePayloadError::InvalidFetchTime)
+        ));
+        assert!(matches!(
+            CacheEntry::parse_payload("1\ne"),
+            Err(CachePayloadError::MissingParts)
+        ));
+        assert!(matches!(
+            CacheEntry::parse_payload("1\ne\n[]"),
+            Err(CachePayloadError::InvalidConfig(_))
+        ));
+        assert!(CacheEntry::parse_payload("1686756435844.5\ne\n{}").is_ok());
+    }
+
+    #[test]
+    fn lazy_loading_fetches_when_expired_and_spaces_out_retries() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Lazy { ttl_ms: 5_000 }));
+        assert!(r.is_initialized(1_000));
+        assert!(r.lazy_fetch_due(1_000));
+        r.start_fetch(1_000, &NoLog).unwrap();
+        assert!(!r.lazy_fetch_due(1_000), "one fetch at a time");
+        r.handle_response(1_000, FetchResponse::new(500, None, b""), &NoLog);
+        assert!(
+            !r.lazy_fetch_due(5_999),
+            "no retry within a TTL of a failure"
+        );
+        assert!(r.lazy_fetch_due(6_000));
+        fetch_ok(&mut r, 6_000, "e", CONFIG_A);
+        assert!(!r.lazy_fetch_due(10_999));
+        assert!(r.lazy_fetch_due(11_000));
+    }
+
+    #[test]
+    fn offline_and_local_only_never_fetch() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::AUTO_DEFAULT).with_offline(true));
+        let sink = Capture::default();
+        assert!(r.is_initialized(1_000));
+        assert_eq!(r.next_poll_ms(), None);
+        assert_eq!(r.start_fetch(1_000, &sink), Err(RefreshError::Offline));
+        assert!(!r.set_offline(true, &sink));
+        assert!(r.set_offline(false, &sink));
+        assert_eq!(r.next_poll_ms(), Some(1_000));
+        assert_eq!(sink.ids(), [3200, 5200]);
+
+        let mut local =
+            Refresher::new("any", RefreshOptions::default().with_local_only(true), 0).unwrap();
+        assert_eq!(
+            local.start_fetch(1_000, &NoLog),
+            Err(RefreshError::LocalOnly)
+        );
+        assert_eq!(local.cache_state(1_000), CacheState::LocalOverridesOnly);
+        assert!(local.handle_cache_payload(0, "1\ne\n{}", &NoLog).is_none());
+    }
+}
