@@ -54,6 +54,10 @@ pub enum EventId {
     SettingKeyMissing = 1001,
     /// An error occurred while collecting values or keys.
     EvaluationCollectionFailed = 1002,
+    /// The local flag-override file could not be read.
+    LocalFileNotFound = 1300,
+    /// The local flag-override file is not valid JSON of a supported format.
+    LocalFileInvalid = 1302,
     /// The config could not be fetched: the SDK key is wrong (HTTP 403 or 404).
     FetchFailedInvalidSdkKey = 1100,
     /// The config could not be fetched: unexpected HTTP status.

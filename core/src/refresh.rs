@@ -326,6 +326,14 @@ pub struct RefreshUpdate {
     pub cache_payload: Option<String>,
 }
 
+impl RefreshUpdate {
+    /// A refresh that failed with `error` and changes nothing.
+    #[must_use]
+    pub const fn failed(error: RefreshError) -> Self {
+        Self { result: Err(error), new_config: None, cache_payload: None }
+    }
+}
+
 /// The next step after a response.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -714,6 +722,20 @@ impl Refresher {
             .last_attempt_ms
             .is_none_or(|attempt| attempt.saturating_add(ttl_ms) <= now_ms);
         expired && may_retry
+    }
+
+    /// The earliest time [`Refresher::lazy_fetch_due`] can become true; a
+    /// reader that checks the time against it needs no lock until then.
+    /// `None` when lazy loading will not fetch (other mode, offline, local-only).
+    #[must_use]
+    pub fn lazy_due_at_ms(&self) -> Option<u64> {
+        let PollingMode::Lazy { ttl_ms } = self.options.polling else { return None };
+        if self.offline || self.options.local_only {
+            return None;
+        }
+        let expires = self.entry.as_ref().map_or(0, |entry| entry.fetch_time_ms.saturating_add(ttl_ms));
+        let retry = self.last_attempt_ms.map_or(0, |attempt| attempt.saturating_add(ttl_ms));
+        Some(expires.max(retry))
     }
 
     /// Whether a fetch is in flight.
@@ -1442,6 +1464,7 @@ mod tests {
         fetch_ok(&mut r, 6_000, "e", CONFIG_A);
         assert!(!r.lazy_fetch_due(10_999));
         assert!(r.lazy_fetch_due(11_000));
+        assert_eq!(r.lazy_due_at_ms(), Some(11_000));
     }
 
     #[test]
