@@ -108,7 +108,6 @@ impl Config {
     /// inside one setting (an unknown comparator, a missing segment, ...) do not
     /// fail the parse: that setting reports them when it is evaluated.
     pub fn parse(json: &[u8]) -> Result<Self, ParseError> {
-        require_object(json)?;
         let document: WireConfig =
             serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
         Ok(prepare(document))
@@ -121,7 +120,6 @@ impl Config {
     /// # Errors
     /// As [`Config::parse`]; also a simple-format value that is not a bool, number or text.
     pub fn parse_overrides(json: &[u8]) -> Result<Self, ParseError> {
-        require_object(json)?;
         let document: WireOverrideDocument =
             serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
         match document.flags {
@@ -194,22 +192,10 @@ impl Config {
     }
 }
 
-/// serde reads a struct from a JSON array too (positionally); a config is an object.
-fn require_object(json: &[u8]) -> Result<(), ParseError> {
-    match json.iter().find(|byte| !byte.is_ascii_whitespace()) {
-        Some(b'{') | None => Ok(()),
-        Some(_) => Err(ParseError {
-            kind: ParseErrorKind::Shape,
-            line: 1,
-            column: 1,
-            detail: "expected a JSON object".into(),
-        }),
-    }
-}
-
 // ---- wire structs: the JSON shape, nothing more ----
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireConfig {
     #[serde(rename = "p", default)]
     preferences: Option<WirePreferences>,
@@ -220,6 +206,7 @@ struct WireConfig {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireOverrideDocument {
     #[serde(default)]
     flags: Option<KeyedList<OverrideValue>>,
@@ -232,16 +219,18 @@ struct WireOverrideDocument {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WirePreferences {
     #[serde(rename = "u", default)]
     base_url: Option<String>,
-    #[serde(rename = "r", default)]
+    #[serde(rename = "r", default, deserialize_with = "optional_integer")]
     redirect: Option<i64>,
     #[serde(rename = "s", default)]
     salt: Option<String>,
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireSegment {
     #[serde(rename = "n", default)]
     name: Option<String>,
@@ -250,8 +239,9 @@ struct WireSegment {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireSetting {
-    #[serde(rename = "t", default)]
+    #[serde(rename = "t", default, deserialize_with = "optional_integer")]
     setting_type: Option<i64>,
     #[serde(rename = "a", default)]
     percentage_attribute: Option<String>,
@@ -266,6 +256,7 @@ struct WireSetting {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireRule {
     #[serde(rename = "c", default)]
     conditions: Option<Vec<WireCondition>>,
@@ -276,6 +267,7 @@ struct WireRule {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireCondition {
     #[serde(rename = "u", default)]
     user: Option<WireUserCondition>,
@@ -286,10 +278,11 @@ struct WireCondition {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireUserCondition {
     #[serde(rename = "a", default)]
     attribute: Option<String>,
-    #[serde(rename = "c", default)]
+    #[serde(rename = "c", default, deserialize_with = "optional_integer")]
     comparator: Option<i64>,
     #[serde(rename = "s", default)]
     text: Option<String>,
@@ -300,36 +293,40 @@ struct WireUserCondition {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireSegmentCondition {
-    #[serde(rename = "s", default)]
+    #[serde(rename = "s", default, deserialize_with = "optional_integer")]
     segment: Option<i64>,
-    #[serde(rename = "c", default)]
+    #[serde(rename = "c", default, deserialize_with = "optional_integer")]
     comparator: Option<i64>,
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WirePrerequisite {
     #[serde(rename = "f", default)]
     key: Option<String>,
-    #[serde(rename = "c", default)]
+    #[serde(rename = "c", default, deserialize_with = "optional_integer")]
     comparator: Option<i64>,
     #[serde(rename = "v", default)]
     value: Option<WireValue>,
 }
 
 #[derive(Deserialize, Default)]
+#[serde(remote = "Self")]
 struct WireValue {
     #[serde(rename = "b", default)]
     boolean: Option<bool>,
     #[serde(rename = "s", default)]
     text: Option<String>,
-    #[serde(rename = "i", default)]
+    #[serde(rename = "i", default, deserialize_with = "optional_integer")]
     int: Option<i64>,
     #[serde(rename = "d", default)]
     float: Option<f64>,
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WireServed {
     #[serde(rename = "v", default)]
     value: Option<WireValue>,
@@ -338,13 +335,117 @@ struct WireServed {
 }
 
 #[derive(Deserialize)]
+#[serde(remote = "Self")]
 struct WirePercentageOption {
-    #[serde(rename = "p", default)]
+    #[serde(rename = "p", default, deserialize_with = "optional_integer")]
     percentage: Option<i64>,
     #[serde(rename = "v", default)]
     value: Option<WireValue>,
     #[serde(rename = "i", default)]
     variation_id: Option<String>,
+}
+
+/// Every wire struct is read from a JSON object only: serde's derive would
+/// also read a struct from an array, positionally, which no config contains.
+trait FromObject<'de>: Sized {
+    fn from_object<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+struct ObjectVisitor<T>(core::marker::PhantomData<T>);
+
+impl<'de, T: FromObject<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::from_object(map)
+    }
+}
+
+/// Implements `Deserialize` for wire structs through their derived
+/// (`remote = "Self"`) field reader, accepting JSON objects only.
+macro_rules! object_only {
+    ($($wire:ident),* $(,)?) => {$(
+        impl<'de> FromObject<'de> for $wire {
+            fn from_object<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+                $wire::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        impl<'de> Deserialize<'de> for $wire {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_map(ObjectVisitor::<Self>(core::marker::PhantomData))
+            }
+        }
+    )*};
+}
+
+object_only!(
+    WireConfig,
+    WireOverrideDocument,
+    WirePreferences,
+    WireSegment,
+    WireSetting,
+    WireRule,
+    WireCondition,
+    WireUserCondition,
+    WireSegmentCondition,
+    WirePrerequisite,
+    WireValue,
+    WireServed,
+    WirePercentageOption,
+);
+
+/// Reads an optional whole number. JSON has one number type: `-0` and `5.0`
+/// are whole numbers too (other SDKs read them so), fractions are not.
+fn optional_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    struct IntegerVisitor;
+    impl<'de> Visitor<'de> for IntegerVisitor {
+        type Value = Option<i64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a whole number")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("whole number out of range"))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // Within ±2^53 every whole f64 is exact, so the conversion below is too.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "whole and within ±2^53, checked first"
+            )]
+            let whole = v as i64;
+            #[expect(
+                clippy::cast_precision_loss,
+                reason = "round trip check of a value within ±2^53"
+            )]
+            let is_whole = v.abs() <= EXACT && whole as f64 == v;
+            if is_whole {
+                Ok(Some(whole))
+            } else {
+                Err(E::custom("expected a whole number"))
+            }
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+    deserializer.deserialize_option(IntegerVisitor)
 }
 
 /// A JSON object read as a list of entries in document order.
