@@ -330,7 +330,11 @@ impl RefreshUpdate {
     /// A refresh that failed with `error` and changes nothing.
     #[must_use]
     pub const fn failed(error: RefreshError) -> Self {
-        Self { result: Err(error), new_config: None, cache_payload: None }
+        Self {
+            result: Err(error),
+            new_config: None,
+            cache_payload: None,
+        }
     }
 }
 
@@ -729,12 +733,19 @@ impl Refresher {
     /// `None` when lazy loading will not fetch (other mode, offline, local-only).
     #[must_use]
     pub fn lazy_due_at_ms(&self) -> Option<u64> {
-        let PollingMode::Lazy { ttl_ms } = self.options.polling else { return None };
+        let PollingMode::Lazy { ttl_ms } = self.options.polling else {
+            return None;
+        };
         if self.offline || self.options.local_only {
             return None;
         }
-        let expires = self.entry.as_ref().map_or(0, |entry| entry.fetch_time_ms.saturating_add(ttl_ms));
-        let retry = self.last_attempt_ms.map_or(0, |attempt| attempt.saturating_add(ttl_ms));
+        let expires = self
+            .entry
+            .as_ref()
+            .map_or(0, |entry| entry.fetch_time_ms.saturating_add(ttl_ms));
+        let retry = self
+            .last_attempt_ms
+            .map_or(0, |attempt| attempt.saturating_add(ttl_ms));
         Some(expires.max(retry))
     }
 
