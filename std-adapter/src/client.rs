@@ -1,0 +1,934 @@
+//! The client: thread-safe reads of an atomically swapped config snapshot,
+//! refreshes driven by the core's [`Refresher`], and the per-SDK-key registry.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use configcat_core::{
+    CacheState, Config, EventId, FetchResponse, FetchStep, Fetched, FlagValue, LogLevel, LogSink,
+    OverrideBehaviour, OwnedValue, PollingMode, RefreshError, RefreshOptions, RefreshUpdate,
+    Refresher, SdkKeyError, User, Value,
+};
+
+use crate::details::{EvaluationDetails, FlagError};
+use crate::logging::{DeferredSink, FacadeSink};
+use crate::options::{ClientOptions, OverrideSource};
+use crate::transport::Transport;
+
+/// How often an override file is checked for changes.
+const OVERRIDE_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Why a client could not be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The SDK key has an invalid form.
+    InvalidSdkKey(SdkKeyError),
+    /// The proxy options cannot be used.
+    InvalidProxy(String),
+}
+
+impl fmt::Display for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidSdkKey(error) => error.fmt(f),
+            Self::InvalidProxy(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// A ConfigCat client for one SDK key. Cheap to clone and share between
+/// threads; all clones are the same client.
+///
+/// ```no_run
+/// use configcat_std::{Client, ClientOptions, User};
+///
+/// let client = Client::get("configcat-sdk-1/XXXXXXXXXXXXXXXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXX", ClientOptions::default())?;
+/// let user = User::new("435170f4-8a8b-4b67-a723-505ac7cdea92").with_email("jane@example.com");
+/// if client.get_value("isMyAwesomeFeatureEnabled", false, Some(&user)) {
+///     // ...
+/// }
+/// client.close();
+/// # Ok::<(), configcat_std::ClientError>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What readers see: swapped as a whole, never modified in place.
+#[derive(Default)]
+struct Snapshot {
+    /// What evaluations use: the remote config, the overrides, or both merged.
+    effective: Option<Arc<Config>>,
+    fetch_time_ms: Option<u64>,
+    /// Lazy loading: reads before this time need not look at the refresher.
+    lazy_due_at_ms: Option<u64>,
+}
+
+struct State {
+    refresher: Refresher,
+    remote: Option<Arc<Config>>,
+    local: Option<Arc<Config>>,
+    /// Number of finished fetches; waiters for an in-flight fetch watch it.
+    generation: u64,
+    last_result: Result<Fetched, RefreshError>,
+    ready_reported: bool,
+}
+
+struct Inner {
+    sdk_key: String,
+    options: ClientOptions,
+    snapshot: ArcSwap<Snapshot>,
+    state: Mutex<State>,
+    /// Signalled when a fetch finishes, on close, and when going online.
+    changed: Condvar,
+    transport: Transport,
+    closed: AtomicBool,
+    /// Set once reads may stop waiting for the first config.
+    initialized: AtomicBool,
+    default_user: ArcSwapOption<User>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+fn registry() -> &'static Mutex<HashMap<String, Client>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<String, Client>>> = OnceLock::new();
+    REGISTRY.get_or_init(Mutex::default)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking hook never runs under these locks; recover rather than propagate.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
+fn system_time(ms: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+impl Client {
+    /// The client for this SDK key: the existing one if there is one (logging
+    /// warning 3000 when `options` differ from its options), otherwise a new
+    /// one, which starts polling at once in auto polling mode.
+    ///
+    /// # Errors
+    /// The SDK key has an invalid form, or the proxy options cannot be used.
+    pub fn get(sdk_key: &str, options: ClientOptions) -> Result<Self, ClientError> {
+        let mut clients = lock(registry());
+        if let Some(existing) = clients.get(sdk_key) {
+            if !existing.inner.options.same_as(&options) {
+                let sink = FacadeSink {
+                    hooks: &existing.inner.options.hooks,
+                };
+                emit(
+                    &sink,
+                    LogLevel::Warning,
+                    EventId::ClientAlreadyCreated,
+                    format_args!(
+                        "There is an existing client instance for the specified SDK Key. No new client instance will be created and the specified options are ignored. Returning the existing client instance."
+                    ),
+                );
+            }
+            return Ok(existing.clone());
+        }
+        let client = Self::create(sdk_key, options)?;
+        clients.insert(sdk_key.to_owned(), client.clone());
+        drop(clients);
+        client.start();
+        Ok(client)
+    }
+
+    fn create(sdk_key: &str, options: ClientOptions) -> Result<Self, ClientError> {
+        let local_only = options
+            .flag_overrides
+            .as_ref()
+            .is_some_and(|overrides| overrides.behaviour == OverrideBehaviour::LocalOnly);
+        let mut refresh_options = RefreshOptions::new(options.polling_mode)
+            .with_data_governance(options.data_governance)
+            .with_offline(options.offline)
+            .with_local_only(local_only)
+            .with_sdk_version(env!("CARGO_PKG_VERSION"))
+            .with_timeouts_ms(
+                millis(options.connect_timeout),
+                millis(options.read_timeout),
+            );
+        if let Some(base_url) = &options.base_url {
+            refresh_options = refresh_options.with_base_url(base_url.clone());
+        }
+        let refresher = Refresher::new(sdk_key, refresh_options, now_ms())
+            .map_err(ClientError::InvalidSdkKey)?;
+        let transport = Transport::new(
+            options.connect_timeout,
+            options.read_timeout,
+            options.proxy.as_ref(),
+            options.max_body_bytes,
+        )
+        .map_err(ClientError::InvalidProxy)?;
+        let initialized = refresher.is_initialized(now_ms());
+        let snapshot = Snapshot {
+            lazy_due_at_ms: refresher.lazy_due_at_ms(),
+            ..Snapshot::default()
+        };
+        let inner = Inner {
+            sdk_key: sdk_key.to_owned(),
+            default_user: ArcSwapOption::new(options.default_user.clone().map(Arc::new)),
+            snapshot: ArcSwap::from_pointee(snapshot),
+            state: Mutex::new(State {
+                refresher,
+                remote: None,
+                local: None,
+                generation: 0,
+                last_result: Ok(Fetched::NotModified),
+                ready_reported: false,
+            }),
+            changed: Condvar::new(),
+            transport,
+            closed: AtomicBool::new(false),
+            initialized: AtomicBool::new(initialized),
+            threads: Mutex::new(Vec::new()),
+            options,
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Loads overrides and the cache, then starts the background threads.
+    fn start(&self) {
+        let inner = &self.inner;
+        if let Some(overrides) = &inner.options.flag_overrides {
+            let local = match &overrides.source {
+                OverrideSource::Map(values) => Some(Config::from_values(values.iter().cloned())),
+                OverrideSource::File(path) => self.read_override_file(path),
+            };
+            let mut state = lock(&inner.state);
+            state.local = local.map(Arc::new);
+            let changed = self.publish(&mut state);
+            drop(state);
+            if let Some(config) = changed {
+                inner.options.hooks.config_changed(&config);
+            }
+        }
+        // A cached config serves reads at once, even before the first fetch.
+        self.sync_from_cache();
+        let mut threads = Vec::new();
+        if matches!(inner.options.polling_mode, PollingMode::Auto { .. }) {
+            let client = self.clone();
+            threads.push(std::thread::spawn(move || client.poll_loop()));
+        }
+        if let Some(OverrideSource::File(path)) =
+            inner.options.flag_overrides.as_ref().map(|o| &o.source)
+        {
+            let client = self.clone();
+            let path = path.clone();
+            threads.push(std::thread::spawn(move || {
+                client.watch_override_file(&path)
+            }));
+        }
+        lock(&inner.threads).extend(threads);
+        self.report_ready_if_due();
+    }
+
+    fn sink(&self) -> FacadeSink<'_> {
+        FacadeSink {
+            hooks: &self.inner.options.hooks,
+        }
+    }
+
+    // ---- reading ---------------------------------------------------------
+
+    /// The value of a flag or setting for `user` (or the default user), or
+    /// `default` when it cannot be evaluated. `T` is `bool`, `i64`, `f64` or
+    /// `String`; asking for a type the setting does not hold returns `default`
+    /// (an `i64` setting may be read as `f64`).
+    pub fn get_value<T: for<'a> FlagValue<'a>>(
+        &self,
+        key: &str,
+        default: T,
+        user: Option<&User>,
+    ) -> T {
+        if self.inner.options.hooks.has_flag_evaluated_hooks() {
+            return self.get_value_details(key, default, user).value;
+        }
+        self.ensure_fresh();
+        let snapshot = self.inner.snapshot.load();
+        let default_user = self.inner.default_user.load();
+        let user = user.or(default_user.as_deref());
+        match &snapshot.effective {
+            Some(config) => config.get_value(key, default, user, &self.sink()),
+            None => {
+                self.report_config_missing(key, Some(default.as_value()));
+                default
+            }
+        }
+    }
+
+    /// Evaluates like [`Client::get_value`] and tells how the value was reached.
+    pub fn get_value_details<T: for<'a> FlagValue<'a>>(
+        &self,
+        key: &str,
+        default: T,
+        user: Option<&User>,
+    ) -> EvaluationDetails<T> {
+        self.ensure_fresh();
+        let snapshot = self.inner.snapshot.load();
+        let default_user = self.inner.default_user.load();
+        let user = user.or(default_user.as_deref());
+        let details = match &snapshot.effective {
+            Some(config) => {
+                let core = config.get_value_details(key, default, user, &self.sink());
+                EvaluationDetails {
+                    key: key.to_owned(),
+                    variation_id: core.variation_id.map(str::to_owned),
+                    is_default_value: core.is_default_value,
+                    error: core.error.map(FlagError::Evaluation),
+                    user: user.cloned(),
+                    fetch_time: snapshot.fetch_time_ms.map(system_time),
+                    matched_targeting_rule_index: core.matched_targeting_rule_index,
+                    matched_targeting_rule: core.matched_targeting_rule.cloned(),
+                    matched_percentage_option_index: core.matched_percentage_option_index,
+                    matched_percentage_option: core.matched_percentage_option.cloned(),
+                    value: core.value,
+                }
+            }
+            None => {
+                self.report_config_missing(key, Some(default.as_value()));
+                EvaluationDetails::defaulted(
+                    key,
+                    default,
+                    FlagError::ConfigJsonMissing,
+                    user.cloned(),
+                )
+            }
+        };
+        if self.inner.options.hooks.has_flag_evaluated_hooks() {
+            let owned = EvaluationDetails {
+                key: details.key.clone(),
+                value: Some(details.value.as_value().to_owned_value()),
+                variation_id: details.variation_id.clone(),
+                is_default_value: details.is_default_value,
+                error: details.error.clone(),
+                user: details.user.clone(),
+                fetch_time: details.fetch_time,
+                matched_targeting_rule_index: details.matched_targeting_rule_index,
+                matched_targeting_rule: details.matched_targeting_rule.clone(),
+                matched_percentage_option_index: details.matched_percentage_option_index,
+                matched_percentage_option: details.matched_percentage_option.clone(),
+            };
+            self.inner.options.hooks.flag_evaluated(&owned);
+        }
+        details
+    }
+
+    /// The keys of all settings (empty when there is no config yet).
+    #[must_use]
+    pub fn get_all_keys(&self) -> Vec<String> {
+        self.ensure_fresh();
+        let snapshot = self.inner.snapshot.load();
+        snapshot
+            .effective
+            .as_ref()
+            .map(|config| config.keys().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// The values of all settings for `user` (or the default user). Settings
+    /// that fail to evaluate are left out (and logged).
+    #[must_use]
+    pub fn get_all_values(&self, user: Option<&User>) -> HashMap<String, OwnedValue> {
+        self.get_all_value_details(user)
+            .into_iter()
+            .filter_map(|details| details.value.map(|value| (details.key, value)))
+            .collect()
+    }
+
+    /// The details of every setting's evaluation for `user` (or the default user).
+    #[must_use]
+    pub fn get_all_value_details(
+        &self,
+        user: Option<&User>,
+    ) -> Vec<EvaluationDetails<Option<OwnedValue>>> {
+        self.ensure_fresh();
+        let snapshot = self.inner.snapshot.load();
+        let default_user = self.inner.default_user.load();
+        let user = user.or(default_user.as_deref());
+        let Some(config) = &snapshot.effective else {
+            self.report_config_missing("<all>", None);
+            return Vec::new();
+        };
+        let all: Vec<_> = config
+            .evaluate_all(user, &self.sink())
+            .into_iter()
+            .map(|(key, core)| EvaluationDetails {
+                key: key.to_owned(),
+                value: core.value.map(|value| value.to_owned_value()),
+                variation_id: core.variation_id.map(str::to_owned),
+                is_default_value: core.is_default_value,
+                error: core.error.map(FlagError::Evaluation),
+                user: user.cloned(),
+                fetch_time: snapshot.fetch_time_ms.map(system_time),
+                matched_targeting_rule_index: core.matched_targeting_rule_index,
+                matched_targeting_rule: core.matched_targeting_rule.cloned(),
+                matched_percentage_option_index: core.matched_percentage_option_index,
+                matched_percentage_option: core.matched_percentage_option.cloned(),
+            })
+            .collect();
+        if self.inner.options.hooks.has_flag_evaluated_hooks() {
+            for details in &all {
+                self.inner.options.hooks.flag_evaluated(details);
+            }
+        }
+        all
+    }
+
+    /// The key and value carrying this variation id.
+    #[must_use]
+    pub fn get_key_and_value(&self, variation_id: &str) -> Option<(String, OwnedValue)> {
+        self.ensure_fresh();
+        let snapshot = self.inner.snapshot.load();
+        let config = snapshot.effective.as_ref()?;
+        config
+            .key_and_value_for_variation_id(variation_id)
+            .map(|(key, value)| (key.to_owned(), value.to_owned_value()))
+    }
+
+    /// Sets the user evaluations use when none is passed.
+    pub fn set_default_user(&self, user: User) {
+        self.inner.default_user.store(Some(Arc::new(user)));
+    }
+
+    /// Clears the default user.
+    pub fn clear_default_user(&self) {
+        self.inner.default_user.store(None);
+    }
+
+    fn report_config_missing(&self, key: &str, default: Option<Value<'_>>) {
+        struct Shown<'a>(Option<Value<'a>>);
+        impl fmt::Display for Shown<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.map_or(Ok(()), |value| value.fmt(f))
+            }
+        }
+        emit(
+            &self.sink(),
+            LogLevel::Error,
+            EventId::ConfigJsonMissing,
+            format_args!(
+                "Config JSON is not present when evaluating setting '{key}'. Returning the `default_value` parameter that you specified in your application: '{}'.",
+                Shown(default)
+            ),
+        );
+    }
+
+    // ---- refreshing --------------------------------------------------------
+
+    /// Makes reads current: waits for the first config in auto polling (at
+    /// most max init wait), fetches when expired in lazy loading.
+    fn ensure_fresh(&self) {
+        match self.inner.options.polling_mode {
+            PollingMode::Auto { .. } if !self.inner.initialized.load(Ordering::Acquire) => {
+                self.wait_until_initialized(None);
+            }
+            PollingMode::Lazy { .. } => {
+                let due = self.inner.snapshot.load().lazy_due_at_ms;
+                if due.is_some_and(|due| due <= now_ms()) {
+                    let _ = self.refresh(Trigger::Lazy);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Blocks until the refresher counts as initialized (or `timeout` passes).
+    fn wait_until_initialized(&self, timeout: Option<Duration>) {
+        let give_up_at = timeout.map(|timeout| now_ms().saturating_add(millis(timeout)));
+        let mut state = lock(&self.inner.state);
+        loop {
+            let now = now_ms();
+            if state.refresher.is_initialized(now) || self.inner.closed.load(Ordering::Acquire) {
+                break;
+            }
+            let deadline = [state.refresher.init_deadline_ms(), give_up_at]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(deadline) = deadline else { break };
+            if now >= deadline {
+                break;
+            }
+            let (next, _) = self
+                .inner
+                .changed
+                .wait_timeout(state, Duration::from_millis(deadline - now))
+                .unwrap_or_else(PoisonError::into_inner);
+            state = next;
+        }
+        let initialized = state.refresher.is_initialized(now_ms());
+        drop(state);
+        if initialized {
+            self.inner.initialized.store(true, Ordering::Release);
+            self.report_ready_if_due();
+        }
+    }
+
+    /// Calls the client-ready hook once, when the client is initialized.
+    fn report_ready_if_due(&self) {
+        let mut state = lock(&self.inner.state);
+        let now = now_ms();
+        if state.ready_reported || !state.refresher.is_initialized(now) {
+            return;
+        }
+        state.ready_reported = true;
+        let cache_state = state.refresher.cache_state(now);
+        drop(state);
+        self.inner.initialized.store(true, Ordering::Release);
+        self.inner.options.hooks.ready(cache_state);
+    }
+
+    /// Waits until the client has its first config (or gave up waiting for
+    /// it, after max init wait in auto polling), at most `timeout`, and tells
+    /// how much flag data it has.
+    pub fn wait_for_ready(&self, timeout: Duration) -> CacheState {
+        if matches!(self.inner.options.polling_mode, PollingMode::Lazy { .. }) {
+            self.ensure_fresh();
+        }
+        self.wait_until_initialized(Some(timeout));
+        lock(&self.inner.state).refresher.cache_state(now_ms())
+    }
+
+    /// Fetches the config now, whatever the polling mode.
+    ///
+    /// # Errors
+    /// Why the refresh failed: offline, local-only overrides, a wrong SDK key,
+    /// an HTTP or transport error, an invalid config. The last good config stays in use.
+    pub fn force_refresh(&self) -> Result<Fetched, RefreshError> {
+        self.refresh(Trigger::Force)
+    }
+
+    /// Reads the external cache and adopts a newer config from it.
+    fn sync_from_cache(&self) -> Vec<Arc<Config>> {
+        let Some(cache) = &self.inner.options.cache else {
+            return Vec::new();
+        };
+        let key = lock(&self.inner.state).refresher.cache_key().to_owned();
+        let payload = match cache.read(&key) {
+            Ok(payload) => payload,
+            Err(error) => {
+                emit(
+                    &self.sink(),
+                    LogLevel::Error,
+                    EventId::CacheReadFailed,
+                    format_args!("Error occurred while reading the cache. {error}"),
+                );
+                None
+            }
+        };
+        let Some(payload) = payload else {
+            return Vec::new();
+        };
+        let deferred = DeferredSink::default();
+        let mut state = lock(&self.inner.state);
+        let adopted = state
+            .refresher
+            .handle_cache_payload(now_ms(), &payload, &deferred);
+        let mut changed = Vec::new();
+        if let Some(config) = adopted {
+            state.remote = Some(Arc::new(config));
+        }
+        // Publish even without a change: the fetch time may have moved.
+        changed.extend(self.publish(&mut state));
+        drop(state);
+        deferred.replay(&self.sink());
+        changed
+    }
+
+    fn refresh(&self, trigger: Trigger) -> Result<Fetched, RefreshError> {
+        let mut changed = if trigger == Trigger::Force {
+            Vec::new()
+        } else {
+            self.sync_from_cache()
+        };
+        let deferred = DeferredSink::default();
+        let mut state = lock(&self.inner.state);
+        let now = now_ms();
+        let due = match trigger {
+            Trigger::Poll => state
+                .refresher
+                .next_poll_ms()
+                .is_some_and(|next| next <= now),
+            Trigger::Lazy => state.refresher.lazy_fetch_due(now),
+            Trigger::Force => true,
+        };
+        let result = if !due && !state.refresher.is_fetching() {
+            drop(state);
+            Ok(Fetched::NotModified)
+        } else if state.refresher.is_fetching() {
+            // Share the fetch in flight instead of starting another.
+            let generation = state.generation;
+            while state.generation == generation && !self.inner.closed.load(Ordering::Acquire) {
+                state = self
+                    .inner
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            let result = state.last_result.clone();
+            drop(state);
+            result
+        } else {
+            match state.refresher.start_fetch(now, &deferred) {
+                Err(error) => {
+                    drop(state);
+                    Err(error)
+                }
+                Ok(request) => {
+                    drop(state);
+                    let update = self.fetch(request, &deferred);
+                    self.apply(update, &deferred, &mut changed)
+                }
+            }
+        };
+        deferred.replay(&self.sink());
+        for config in changed {
+            self.inner.options.hooks.config_changed(&config);
+        }
+        self.report_ready_if_due();
+        result
+    }
+
+    /// Runs the HTTP exchange of a refresh, following redirects; no lock is
+    /// held while waiting on the network.
+    fn fetch(
+        &self,
+        mut request: configcat_core::FetchRequest,
+        sink: &dyn LogSink,
+    ) -> RefreshUpdate {
+        loop {
+            let result = self.inner.transport.get(&request);
+            let mut state = lock(&self.inner.state);
+            let step = match result {
+                Ok(response) => state.refresher.handle_response(
+                    now_ms(),
+                    FetchResponse::new(response.status, response.etag.as_deref(), &response.body),
+                    sink,
+                ),
+                Err(failure) => FetchStep::Done(state.refresher.handle_transport_error(
+                    failure.kind,
+                    &failure.detail,
+                    sink,
+                )),
+            };
+            drop(state);
+            match step {
+                FetchStep::Fetch(next) => request = next,
+                FetchStep::Done(update) => return update,
+                _ => {
+                    return RefreshUpdate::failed(RefreshError::AlreadyFetching);
+                }
+            }
+        }
+    }
+
+    /// Publishes a finished refresh: new config, cache write, waiters woken.
+    fn apply(
+        &self,
+        update: RefreshUpdate,
+        sink: &dyn LogSink,
+        changed: &mut Vec<Arc<Config>>,
+    ) -> Result<Fetched, RefreshError> {
+        let mut state = lock(&self.inner.state);
+        if let Some(config) = update.new_config {
+            state.remote = Some(Arc::new(config));
+        }
+        changed.extend(self.publish(&mut state));
+        state.generation = state.generation.wrapping_add(1);
+        state.last_result = update.result.clone();
+        let key = state.refresher.cache_key().to_owned();
+        drop(state);
+        self.inner.initialized.store(true, Ordering::Release);
+        self.inner.changed.notify_all();
+        if let (Some(cache), Some(payload)) = (&self.inner.options.cache, &update.cache_payload) {
+            if let Err(error) = cache.write(&key, payload) {
+                emit(
+                    sink,
+                    LogLevel::Error,
+                    EventId::CacheWriteFailed,
+                    format_args!("Error occurred while writing the cache. {error}"),
+                );
+            }
+        }
+        update.result
+    }
+
+    /// Swaps in a new snapshot from the state; returns the new effective
+    /// config when it is a different config than before.
+    fn publish(&self, state: &mut State) -> Option<Arc<Config>> {
+        let behaviour = self
+            .inner
+            .options
+            .flag_overrides
+            .as_ref()
+            .map(|overrides| overrides.behaviour);
+        let effective = match (behaviour, &state.remote, &state.local) {
+            (Some(OverrideBehaviour::LocalOnly), _, local) => local.clone(),
+            (Some(behaviour), Some(remote), Some(local)) => {
+                Some(Arc::new(Config::merge(remote, local, behaviour)))
+            }
+            (_, Some(remote), None) | (None, Some(remote), _) => Some(Arc::clone(remote)),
+            (_, None, local) => local.clone(),
+        };
+        let previous = self.inner.snapshot.load();
+        let is_new = match (&previous.effective, &effective) {
+            (Some(before), Some(after)) => !Arc::ptr_eq(before, after) && **before != **after,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let effective = if is_new {
+            effective
+        } else {
+            previous.effective.clone()
+        };
+        let snapshot = Snapshot {
+            fetch_time_ms: state
+                .refresher
+                .entry()
+                .map(configcat_core::CacheEntry::fetch_time_ms),
+            lazy_due_at_ms: state.refresher.lazy_due_at_ms(),
+            effective: effective.clone(),
+        };
+        self.inner.snapshot.store(Arc::new(snapshot));
+        if is_new { effective } else { None }
+    }
+
+    // ---- background work ------------------------------------------------
+
+    fn poll_loop(&self) {
+        loop {
+            if self.inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let now = now_ms();
+            let (next_poll, init_deadline, ready_reported) = {
+                let state = lock(&self.inner.state);
+                (
+                    state.refresher.next_poll_ms(),
+                    state.refresher.init_deadline_ms(),
+                    state.ready_reported,
+                )
+            };
+            if next_poll.is_some_and(|next| next <= now) {
+                let _ = self.refresh(Trigger::Poll);
+                continue;
+            }
+            // Wake for the next poll, or to report readiness when max init wait ends.
+            let wake_at = [next_poll, init_deadline.filter(|_| !ready_reported)]
+                .into_iter()
+                .flatten()
+                .min();
+            let state = lock(&self.inner.state);
+            if self.inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let _unused = match wake_at {
+                Some(at) if at > now => self
+                    .inner
+                    .changed
+                    .wait_timeout(state, Duration::from_millis(at - now))
+                    .map(|(guard, _)| guard)
+                    .unwrap_or_else(|poison| poison.into_inner().0),
+                Some(_) => state,
+                None => self
+                    .inner
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+            };
+            drop(_unused);
+            self.report_ready_if_due();
+        }
+    }
+
+    fn read_override_file(&self, path: &PathBuf) -> Option<Config> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                emit(
+                    &self.sink(),
+                    LogLevel::Error,
+                    EventId::LocalFileNotFound,
+                    format_args!(
+                        "Cannot find the local config file '{}'. This is a path that your application provided to the ConfigCat SDK by passing it to the constructor of the `FlagOverrides` class. Read more: https://configcat.com/docs/sdk-reference/python/#json-file ({error})",
+                        path.display()
+                    ),
+                );
+                return None;
+            }
+        };
+        match Config::parse_overrides(&bytes) {
+            Ok(config) => Some(config),
+            Err(error) => {
+                emit(
+                    &self.sink(),
+                    LogLevel::Error,
+                    EventId::LocalFileInvalid,
+                    format_args!(
+                        "Failed to decode JSON from the local config file '{}'. {error}",
+                        path.display()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Re-reads the override file whenever its modification time or size changes.
+    fn watch_override_file(&self, path: &PathBuf) {
+        let stamp = |path: &PathBuf| {
+            std::fs::metadata(path)
+                .ok()
+                .map(|meta| (meta.modified().ok(), meta.len()))
+        };
+        let mut last = stamp(path);
+        loop {
+            {
+                let state = lock(&self.inner.state);
+                if self.inner.closed.load(Ordering::Acquire) {
+                    return;
+                }
+                let (guard, _) = self
+                    .inner
+                    .changed
+                    .wait_timeout(state, OVERRIDE_FILE_CHECK_INTERVAL)
+                    .unwrap_or_else(PoisonError::into_inner);
+                drop(guard);
+            }
+            if self.inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let current = stamp(path);
+            if current == last {
+                continue;
+            }
+            last = current;
+            // A file being rewritten may be empty or half written: keep the old overrides then.
+            let Some(config) = self.read_override_file(path) else {
+                continue;
+            };
+            let mut state = lock(&self.inner.state);
+            state.local = Some(Arc::new(config));
+            let changed = self.publish(&mut state);
+            drop(state);
+            if let Some(config) = changed {
+                self.inner.options.hooks.config_changed(&config);
+            }
+        }
+    }
+
+    // ---- lifecycle ---------------------------------------------------------
+
+    /// Stops network use (no polling, no fetching) until [`Client::set_online`].
+    pub fn set_offline(&self) {
+        let deferred = DeferredSink::default();
+        lock(&self.inner.state)
+            .refresher
+            .set_offline(true, &deferred);
+        deferred.replay(&self.sink());
+        self.inner.changed.notify_all();
+    }
+
+    /// Resumes network use; auto polling fetches at once if the config is due.
+    pub fn set_online(&self) {
+        let deferred = DeferredSink::default();
+        lock(&self.inner.state)
+            .refresher
+            .set_offline(false, &deferred);
+        deferred.replay(&self.sink());
+        self.inner.changed.notify_all();
+    }
+
+    /// Whether the client is offline.
+    #[must_use]
+    pub fn is_offline(&self) -> bool {
+        lock(&self.inner.state).refresher.is_offline()
+    }
+
+    /// Stops the client's background work and removes it from the registry;
+    /// reads keep working on the last config. Returns once the threads have ended.
+    pub fn close(&self) {
+        {
+            let mut clients = lock(registry());
+            if clients
+                .get(&self.inner.sdk_key)
+                .is_some_and(|client| Arc::ptr_eq(&client.inner, &self.inner))
+            {
+                clients.remove(&self.inner.sdk_key);
+            }
+        }
+        {
+            // Taking the state lock orders the flag with waiters' checks.
+            let _state = lock(&self.inner.state);
+            self.inner.closed.store(true, Ordering::Release);
+        }
+        self.inner.changed.notify_all();
+        let threads = std::mem::take(&mut *lock(&self.inner.threads));
+        for thread in threads {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// Closes every client in the registry.
+    pub fn close_all() {
+        let clients: Vec<Self> = lock(registry()).values().cloned().collect();
+        for client in clients {
+            client.close();
+        }
+    }
+
+    /// Whether [`Client::close`] was called.
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Poll,
+    Lazy,
+    Force,
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn emit(sink: &dyn LogSink, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
+    if sink.enabled(level) {
+        sink.event(level, id, message);
+    }
+}

@@ -1,0 +1,37 @@
+//! `configcat-std`: a ConfigCat-compatible feature-flag client for servers
+//! and desktops.
+//!
+//! Create one [`Client`] per SDK key ([`Client::get`] returns the same
+//! instance for the same key), read flags from any thread, and never worry
+//! about the network: in auto polling mode a background thread keeps the config
+//! current and reads never wait on it (except up to the max init wait for the
+//! very first config). Evaluation is done by `configcat-core`, exactly as in
+//! ConfigCat's official SDKs; this crate moves bytes (HTTP with ureq, the
+//! optional external cache) and time (threads, timers), and every decision
+//! about them is the core's.
+//!
+//! Logging goes to the `log` facade with target `configcat`, each message
+//! prefixed with ConfigCat's event id (`[1001] ...`); the evaluation log is
+//! written at info level, and only built when that level is enabled.
+
+mod cache;
+mod client;
+mod details;
+mod hooks;
+mod logging;
+mod options;
+mod transport;
+
+pub use cache::{CacheError, ConfigCache, InMemoryCache};
+pub use client::{Client, ClientError};
+pub use configcat_core::{
+    CacheState, Config, DataGovernance, EvaluationError, Fetched, OverrideBehaviour, OwnedValue,
+    PollingMode, RefreshError, SettingType, TransportErrorKind, User, UserValue, Value,
+};
+pub use details::{EvaluationDetails, FlagError};
+pub use hooks::Hooks;
+pub use logging::LOG_TARGET;
+pub use options::{
+    ClientOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT,
+    FlagOverrides, ProxyOptions,
+};

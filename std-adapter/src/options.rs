@@ -1,0 +1,349 @@
+//! Client options, mirroring the options of ConfigCat's SDKs.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use configcat_core::{DataGovernance, OverrideBehaviour, OwnedValue, PollingMode, User};
+
+use crate::cache::ConfigCache;
+use crate::hooks::Hooks;
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default read timeout.
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default cap on a config download (ConfigCat configs are far smaller).
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How a client is set up. Start from `ClientOptions::default()` and change
+/// what you need:
+///
+/// ```
+/// use configcat_std::{ClientOptions, DataGovernance, Hooks};
+/// use std::time::Duration;
+///
+/// let options = ClientOptions::default()
+///     .auto_polling(Duration::from_secs(30), Duration::from_secs(3))
+///     .data_governance(DataGovernance::EuOnly)
+///     .read_timeout(Duration::from_secs(5))
+///     .hooks(Hooks::default().on_error(|message| eprintln!("{message}")));
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// When the config is refreshed (default: auto polling every 60 s, 5 s max init wait).
+    pub polling_mode: PollingMode,
+    /// An external cache for the config (default: this process's memory only).
+    pub cache: Option<Arc<dyn ConfigCache>>,
+    /// A custom CDN or ConfigCat Proxy url.
+    pub base_url: Option<String>,
+    /// CDN region (ignored with a custom base url).
+    pub data_governance: DataGovernance,
+    /// TCP and TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Timeout waiting for the response and its body.
+    pub read_timeout: Duration,
+    /// An HTTP proxy.
+    pub proxy: Option<ProxyOptions>,
+    /// Local flag overrides.
+    pub flag_overrides: Option<FlagOverrides>,
+    /// The user evaluations use when none is passed.
+    pub default_user: Option<User>,
+    /// Callbacks.
+    pub hooks: Hooks,
+    /// Start without network access (see `Client::set_online`).
+    pub offline: bool,
+    /// Largest config download accepted.
+    pub max_body_bytes: u64,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            polling_mode: PollingMode::AUTO_DEFAULT,
+            cache: None,
+            base_url: None,
+            data_governance: DataGovernance::Global,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            proxy: None,
+            flag_overrides: None,
+            default_user: None,
+            hooks: Hooks::default(),
+            offline: false,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl ClientOptions {
+    /// Auto polling: fetch every `poll_interval` in the background; reads wait
+    /// at most `max_init_wait` for the first config.
+    #[must_use]
+    pub fn auto_polling(mut self, poll_interval: Duration, max_init_wait: Duration) -> Self {
+        self.polling_mode = PollingMode::Auto {
+            interval_ms: millis(poll_interval).max(1),
+            max_init_wait_ms: millis(max_init_wait),
+        };
+        self
+    }
+
+    /// Lazy loading: a read fetches when the config is older than `cache_ttl`.
+    #[must_use]
+    pub fn lazy_loading(mut self, cache_ttl: Duration) -> Self {
+        self.polling_mode = PollingMode::Lazy {
+            ttl_ms: millis(cache_ttl).max(1),
+        };
+        self
+    }
+
+    /// Manual polling: fetch only on `Client::force_refresh`.
+    #[must_use]
+    pub const fn manual_polling(mut self) -> Self {
+        self.polling_mode = PollingMode::Manual;
+        self
+    }
+
+    /// Sets the config cache.
+    #[must_use]
+    pub fn cache(mut self, cache: Arc<dyn ConfigCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Sets a custom base url (a ConfigCat Proxy, or a test server).
+    #[must_use]
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Sets the CDN region.
+    #[must_use]
+    pub const fn data_governance(mut self, data_governance: DataGovernance) -> Self {
+        self.data_governance = data_governance;
+        self
+    }
+
+    /// Sets the connect timeout.
+    #[must_use]
+    pub const fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the read timeout.
+    #[must_use]
+    pub const fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Sends requests through an HTTP proxy.
+    #[must_use]
+    pub fn proxy(mut self, proxy: ProxyOptions) -> Self {
+        self.proxy = Some(proxy);
+        self
+    }
+
+    /// Sets local flag overrides.
+    #[must_use]
+    pub fn flag_overrides(mut self, overrides: FlagOverrides) -> Self {
+        self.flag_overrides = Some(overrides);
+        self
+    }
+
+    /// Sets the default user.
+    #[must_use]
+    pub fn default_user(mut self, user: User) -> Self {
+        self.default_user = Some(user);
+        self
+    }
+
+    /// Sets the hooks.
+    #[must_use]
+    pub fn hooks(mut self, hooks: Hooks) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// Starts offline.
+    #[must_use]
+    pub const fn offline(mut self, offline: bool) -> Self {
+        self.offline = offline;
+        self
+    }
+
+    /// Sets the largest config download accepted.
+    #[must_use]
+    pub const fn max_body_bytes(mut self, limit: u64) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Whether two option sets configure the same client (trait objects are
+    /// compared by identity). Used to warn when a client is requested again
+    /// with other options.
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        let same_cache = match (&self.cache, &other.cache) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        same_cache
+            && self.polling_mode == other.polling_mode
+            && self.base_url == other.base_url
+            && self.data_governance == other.data_governance
+            && self.connect_timeout == other.connect_timeout
+            && self.read_timeout == other.read_timeout
+            && self.proxy == other.proxy
+            && self.flag_overrides == other.flag_overrides
+            && self.default_user == other.default_user
+            && self.offline == other.offline
+            && self.max_body_bytes == other.max_body_bytes
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("polling_mode", &self.polling_mode)
+            .field("cache", &self.cache.as_ref().map(|_| "custom"))
+            .field("base_url", &self.base_url)
+            .field("data_governance", &self.data_governance)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("proxy", &self.proxy)
+            .field("flag_overrides", &self.flag_overrides)
+            .field("default_user", &self.default_user)
+            .field("hooks", &self.hooks)
+            .field("offline", &self.offline)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// An HTTP proxy and its credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProxyOptions {
+    url: String,
+    credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for ProxyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the password.
+        f.debug_struct("ProxyOptions")
+            .field("url", &self.url)
+            .field("username", &self.credentials.as_ref().map(|(user, _)| user))
+            .finish()
+    }
+}
+
+impl ProxyOptions {
+    /// A proxy at `url` (`http://host:port`).
+    #[must_use]
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            credentials: None,
+        }
+    }
+
+    /// Sends these credentials to the proxy (Basic authentication).
+    #[must_use]
+    pub fn with_credentials(
+        mut self,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        self.credentials = Some((username.into(), password.into()));
+        self
+    }
+
+    pub(crate) fn to_ureq(&self) -> Result<ureq::Proxy, String> {
+        let url = self.url.trim_end_matches('/');
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or_else(|| format!("proxy url must start with http:// ({url})"))?;
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) => (
+                host,
+                port.parse::<u16>()
+                    .map_err(|_| format!("invalid proxy port in {url}"))?,
+            ),
+            None => (rest, 80),
+        };
+        let mut builder = ureq::Proxy::builder(ureq::ProxyProtocol::Http)
+            .host(host)
+            .port(port);
+        if let Some((username, password)) = &self.credentials {
+            builder = builder.username(username).password(password);
+        }
+        builder
+            .build()
+            .map_err(|error| format!("invalid proxy {url}: {error}"))
+    }
+}
+
+/// Local flag overrides: a file or a map, and how they combine with the remote config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagOverrides {
+    pub(crate) source: OverrideSource,
+    pub(crate) behaviour: OverrideBehaviour,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OverrideSource {
+    File(PathBuf),
+    Map(Vec<(String, OwnedValue)>),
+}
+
+impl FlagOverrides {
+    /// Overrides read from a JSON file: the simple `{"flags": {...}}` format
+    /// or a full config JSON v6. The file is read again whenever it changes on disk.
+    #[must_use]
+    pub fn from_file(path: impl Into<PathBuf>, behaviour: OverrideBehaviour) -> Self {
+        Self {
+            source: OverrideSource::File(path.into()),
+            behaviour,
+        }
+    }
+
+    /// Overrides from key-value pairs.
+    ///
+    /// ```
+    /// use configcat_std::{FlagOverrides, OverrideBehaviour, OwnedValue};
+    ///
+    /// let overrides = FlagOverrides::from_map(
+    ///     [("newCheckout", OwnedValue::Bool(true)), ("pageSize", OwnedValue::Int(50))],
+    ///     OverrideBehaviour::LocalOverRemote,
+    /// );
+    /// ```
+    #[must_use]
+    pub fn from_map<K: Into<String>>(
+        values: impl IntoIterator<Item = (K, OwnedValue)>,
+        behaviour: OverrideBehaviour,
+    ) -> Self {
+        let values = values
+            .into_iter()
+            .map(|(key, value)| (key.into(), value))
+            .collect();
+        Self {
+            source: OverrideSource::Map(values),
+            behaviour,
+        }
+    }
+
+    /// How the overrides combine with the remote config.
+    #[must_use]
+    pub const fn behaviour(&self) -> OverrideBehaviour {
+        self.behaviour
+    }
+}
