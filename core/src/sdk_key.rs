@@ -88,7 +88,7 @@ fn is_key_part(part: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The key under which the config is cached: hex(SHA-1("<sdk key>_config_v6.json_v2")),
+/// The key under which the config is cached: `hex(SHA-1("<sdk key>_config_v6.json_v2"))`,
 /// the same in every ConfigCat SDK, so a cache can be shared between them.
 ///
 /// ```
