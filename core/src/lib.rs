@@ -64,8 +64,3 @@ pub use refresh::{
 pub use sdk_key::{SdkKeyError, cache_key, is_proxy_key, validate_sdk_key};
 pub use user::{COUNTRY, EMAIL, IDENTIFIER, User, UserValue};
 pub use value::{FlagValue, OwnedValue, SettingType, Value};
-
-/// The README's Rust snippets, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;

@@ -35,3 +35,8 @@ pub use options::{
     ClientOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT,
     FlagOverrides, ProxyOptions,
 };
+
+/// The README's Rust snippets, compiled (and where they need no network, run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
