@@ -103,120 +103,13 @@ impl LogSink for CapturingSink {
     }
 }
 
-/// Builds a user from the suites' JSON encoding: `Identifier`, `Email`,
-/// `Country`, and custom attributes (string → text, number → number, array →
-/// string list, `{"datetime": RFC 3339}`, `{"number": "NaN"|"Infinity"|"-Infinity"}`).
+/// Builds a user from the suites' JSON encoding (`null` for no user); the
+/// same mapping the `evaluate` tool uses, so both are checked by the suites.
 ///
 /// # Errors
 /// A member of an unsupported shape.
 pub fn user_from_json(json: &Json) -> Result<Option<User>, String> {
-    let object = match json {
-        Json::Null => return Ok(None),
-        Json::Object(object) => object,
-        other => return Err(format!("a user must be an object or null, not {other}")),
-    };
-    let text = |name: &str| -> Result<Option<String>, String> {
-        match object.get(name) {
-            None | Some(Json::Null) => Ok(None),
-            Some(Json::String(value)) => Ok(Some(value.clone())),
-            Some(other) => Err(format!("{name} must be text, not {other}")),
-        }
-    };
-    let mut user = User::new(text("Identifier")?.unwrap_or_default());
-    if let Some(email) = text("Email")? {
-        user = user.with_email(email);
-    }
-    if let Some(country) = text("Country")? {
-        user = user.with_country(country);
-    }
-    for (name, value) in object {
-        if matches!(name.as_str(), "Identifier" | "Email" | "Country") {
-            continue;
-        }
-        user.set_custom(name.clone(), custom_value(name, value)?);
-    }
-    Ok(Some(user))
-}
-
-fn custom_value(name: &str, value: &Json) -> Result<UserValue, String> {
-    Ok(match value {
-        Json::String(text) => UserValue::Text(text.clone()),
-        Json::Number(number) => UserValue::Number(
-            number
-                .as_f64()
-                .ok_or_else(|| format!("{name}: bad number"))?,
-        ),
-        Json::Array(items) => UserValue::StringList(
-            items
-                .iter()
-                .map(|item| {
-                    item.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| format!("{name}: list items must be text"))
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-        Json::Object(object) => match (object.get("datetime"), object.get("number")) {
-            (Some(Json::String(text)), None) => UserValue::DateTime(
-                rfc3339_seconds(text).ok_or_else(|| format!("{name}: bad date-time {text}"))?,
-            ),
-            (None, Some(Json::String(text))) => UserValue::Number(match text.as_str() {
-                "NaN" => f64::NAN,
-                "Infinity" => f64::INFINITY,
-                "-Infinity" => f64::NEG_INFINITY,
-                other => return Err(format!("{name}: unknown number spelling {other}")),
-            }),
-            _ => return Err(format!("{name}: unsupported object {value}")),
-        },
-        other => return Err(format!("{name}: unsupported value {other}")),
-    })
-}
-
-/// Seconds since the Unix epoch of an RFC 3339 timestamp such as
-/// `2023-04-01T01:59:59.999+02:00` (millisecond precision).
-#[must_use]
-pub fn rfc3339_seconds(text: &str) -> Option<f64> {
-    let (date, rest) = text.split_once(['T', 't', ' '])?;
-    let mut date_parts = date.split('-');
-    let year: i64 = date_parts.next()?.parse().ok()?;
-    let month: i64 = date_parts.next()?.parse().ok()?;
-    let day: i64 = date_parts.next()?.parse().ok()?;
-    let (time, offset_seconds) = if let Some(time) = rest.strip_suffix(['Z', 'z']) {
-        (time, 0)
-    } else {
-        let split = rest.rfind(['+', '-'])?;
-        let (time, offset) = rest.split_at(split);
-        let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let (hours, minutes) = offset.get(1..)?.split_once(':')?;
-        (
-            time,
-            sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60),
-        )
-    };
-    let mut time_parts = time.split(':');
-    let hour: i64 = time_parts.next()?.parse().ok()?;
-    let minute: i64 = time_parts.next()?.parse().ok()?;
-    let second_text = time_parts.next()?;
-    let (whole, fraction) = second_text.split_once('.').unwrap_or((second_text, ""));
-    let second: i64 = whole.parse().ok()?;
-    let millis: i64 = format!("{fraction:0<3}").get(..3)?.parse().ok()?;
-    let days = days_from_civil(year, month, day);
-    let total_millis =
-        ((days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds) * 1000) + millis;
-    #[expect(
-        clippy::cast_precision_loss,
-        reason = "test timestamps are far below 2^53 ms"
-    )]
-    Some(total_millis as f64 / 1000.0)
-}
-
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    configcat_examples::optional_user_from_json(Some(json))
 }
 
 /// What one evaluation produced, in a comparable form.
