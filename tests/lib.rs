@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use configcat_core::{
-    Config, EvaluationDetails, EventId, LogLevel, LogSink, User, UserValue, Value,
-};
+use configcat_core::{Config, EvaluationDetails, EventId, LogLevel, LogSink, User, Value};
 use serde_json::Value as Json;
 
 /// Prints a line of the test report on stderr, past the test harness's
