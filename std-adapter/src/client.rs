@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
@@ -90,6 +90,8 @@ struct State {
     generation: u64,
     last_result: Result<Fetched, RefreshError>,
     ready_reported: bool,
+    /// Set once the overrides and the cache are loaded (see `Client::start`).
+    started: bool,
 }
 
 struct Inner {
@@ -105,6 +107,8 @@ struct Inner {
     initialized: AtomicBool,
     default_user: ArcSwapOption<User>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The thread that created the client and runs `Client::start`.
+    starter: ThreadId,
 }
 
 fn registry() -> &'static Mutex<HashMap<String, Client>> {
@@ -132,7 +136,9 @@ fn system_time(ms: u64) -> SystemTime {
 impl Client {
     /// The client for this SDK key: the existing one if there is one (logging
     /// warning 3000 when `options` differ from its options), otherwise a new
-    /// one, which starts polling at once in auto polling mode.
+    /// one, which starts polling at once in auto polling mode. A client that
+    /// another thread is still creating is returned once it has loaded its
+    /// flag overrides and cache.
     ///
     /// # Errors
     /// The SDK key has an invalid form, or the proxy options cannot be used.
@@ -152,7 +158,10 @@ impl Client {
                     ),
                 );
             }
-            return Ok(existing.clone());
+            let existing = existing.clone();
+            drop(clients);
+            existing.wait_until_started();
+            return Ok(existing);
         }
         let client = Self::create(sdk_key, options)?;
         clients.insert(sdk_key.to_owned(), client.clone());
@@ -203,12 +212,14 @@ impl Client {
                 generation: 0,
                 last_result: Ok(Fetched::NotModified),
                 ready_reported: false,
+                started: false,
             }),
             changed: Condvar::new(),
             transport,
             closed: AtomicBool::new(false),
             initialized: AtomicBool::new(initialized),
             threads: Mutex::new(Vec::new()),
+            starter: std::thread::current().id(),
             options,
         };
         Ok(Self {
@@ -219,10 +230,18 @@ impl Client {
     /// Loads overrides and the cache, then starts the background threads.
     fn start(&self) {
         let inner = &self.inner;
+        // Marks the client started when the data is loaded (or loading panicked).
+        let started = StartedGuard(self);
+        // Taken before the first read, so a change made while the client
+        // starts is seen by the watcher instead of being taken as the baseline.
+        let mut file_stamp_at_start = None;
         if let Some(overrides) = &inner.options.flag_overrides {
             let local = match &overrides.source {
                 OverrideSource::Map(values) => Some(Config::from_values(values.iter().cloned())),
-                OverrideSource::File(path) => self.read_override_file(path),
+                OverrideSource::File(path) => {
+                    file_stamp_at_start = file_stamp(path);
+                    self.read_override_file(path)
+                }
             };
             let mut state = lock(&inner.state);
             state.local = local.map(Arc::new);
@@ -234,10 +253,19 @@ impl Client {
         }
         // A cached config serves reads at once, even before the first fetch.
         self.sync_from_cache();
+        drop(started);
         let mut threads = Vec::new();
         if matches!(inner.options.polling_mode, PollingMode::Auto { .. }) {
             let client = self.clone();
             threads.push(std::thread::spawn(move || client.poll_loop()));
+            // The poller may be stuck in a slow first fetch when max init wait
+            // ends; this timer reports readiness then, without waiting for it.
+            if !inner.initialized.load(Ordering::Acquire) {
+                let client = self.clone();
+                threads.push(std::thread::spawn(move || {
+                    client.report_ready_at_init_deadline()
+                }));
+            }
         }
         if let Some(OverrideSource::File(path)) =
             inner.options.flag_overrides.as_ref().map(|o| &o.source)
@@ -245,11 +273,28 @@ impl Client {
             let client = self.clone();
             let path = path.clone();
             threads.push(std::thread::spawn(move || {
-                client.watch_override_file(&path)
+                client.watch_override_file(&path, file_stamp_at_start);
             }));
         }
         lock(&inner.threads).extend(threads);
         self.report_ready_if_due();
+    }
+
+    /// A client another thread is still starting is returned by `get` only
+    /// once its overrides and cache are loaded, so its first read sees them.
+    /// The starting thread itself (a hook calling `get`) does not wait.
+    fn wait_until_started(&self) {
+        if self.inner.starter == std::thread::current().id() {
+            return;
+        }
+        let mut state = lock(&self.inner.state);
+        while !state.started && !self.inner.closed.load(Ordering::Acquire) {
+            state = self
+                .inner
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
     }
 
     fn sink(&self) -> FacadeSink<'_> {
@@ -771,6 +816,32 @@ impl Client {
         }
     }
 
+    /// Waits until max init wait ends (or the client is ready or closed),
+    /// then reports readiness.
+    fn report_ready_at_init_deadline(&self) {
+        let mut state = lock(&self.inner.state);
+        loop {
+            if state.ready_reported || self.inner.closed.load(Ordering::Acquire) {
+                return;
+            }
+            let now = now_ms();
+            let Some(deadline) = state.refresher.init_deadline_ms() else {
+                return;
+            };
+            if now >= deadline || state.refresher.is_initialized(now) {
+                break;
+            }
+            state = self
+                .inner
+                .changed
+                .wait_timeout(state, Duration::from_millis(deadline - now))
+                .map(|(guard, _)| guard)
+                .unwrap_or_else(|poison| poison.into_inner().0);
+        }
+        drop(state);
+        self.report_ready_if_due();
+    }
+
     fn read_override_file(&self, path: &PathBuf) -> Option<Config> {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
@@ -805,13 +876,7 @@ impl Client {
     }
 
     /// Re-reads the override file whenever its modification time or size changes.
-    fn watch_override_file(&self, path: &PathBuf) {
-        let stamp = |path: &PathBuf| {
-            std::fs::metadata(path)
-                .ok()
-                .map(|meta| (meta.modified().ok(), meta.len()))
-        };
-        let mut last = stamp(path);
+    fn watch_override_file(&self, path: &PathBuf, mut last: Option<FileStamp>) {
         loop {
             {
                 let state = lock(&self.inner.state);
@@ -828,7 +893,7 @@ impl Client {
             if self.inner.closed.load(Ordering::Acquire) {
                 return;
             }
-            let current = stamp(path);
+            let current = file_stamp(path);
             if current == last {
                 continue;
             }
@@ -916,11 +981,30 @@ impl Client {
     }
 }
 
+/// Sets `State::started` and wakes `Client::wait_until_started` when dropped.
+struct StartedGuard<'a>(&'a Client);
+
+impl Drop for StartedGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.inner.state).started = true;
+        self.0.inner.changed.notify_all();
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Trigger {
     Poll,
     Lazy,
     Force,
+}
+
+/// What tells an override file changed: its modification time and size.
+type FileStamp = (Option<SystemTime>, u64);
+
+fn file_stamp(path: &PathBuf) -> Option<FileStamp> {
+    std::fs::metadata(path)
+        .ok()
+        .map(|meta| (meta.modified().ok(), meta.len()))
 }
 
 fn millis(duration: Duration) -> u64 {
