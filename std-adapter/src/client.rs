@@ -345,19 +345,12 @@ impl Client {
         let details = match &snapshot.effective {
             Some(config) => {
                 let core = config.get_value_details(key, default, user, &self.sink());
-                EvaluationDetails {
-                    key: key.to_owned(),
-                    variation_id: core.variation_id.map(str::to_owned),
-                    is_default_value: core.is_default_value,
-                    error: core.error.map(FlagError::Evaluation),
-                    user: user.cloned(),
-                    fetch_time: snapshot.fetch_time_ms.map(system_time),
-                    matched_targeting_rule_index: core.matched_targeting_rule_index,
-                    matched_targeting_rule: core.matched_targeting_rule.cloned(),
-                    matched_percentage_option_index: core.matched_percentage_option_index,
-                    matched_percentage_option: core.matched_percentage_option.cloned(),
-                    value: core.value,
-                }
+                EvaluationDetails::from_core(
+                    key,
+                    core,
+                    user,
+                    snapshot.fetch_time_ms.map(system_time),
+                )
             }
             None => {
                 self.report_config_missing(key, Some(default.as_value()));
@@ -370,19 +363,7 @@ impl Client {
             }
         };
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
-            let owned = EvaluationDetails {
-                key: details.key.clone(),
-                value: Some(details.value.as_value().to_owned_value()),
-                variation_id: details.variation_id.clone(),
-                is_default_value: details.is_default_value,
-                error: details.error.clone(),
-                user: details.user.clone(),
-                fetch_time: details.fetch_time,
-                matched_targeting_rule_index: details.matched_targeting_rule_index,
-                matched_targeting_rule: details.matched_targeting_rule.clone(),
-                matched_percentage_option_index: details.matched_percentage_option_index,
-                matched_percentage_option: details.matched_percentage_option.clone(),
-            };
+            let owned = details.with_value_ref(|value| Some(value.as_value().to_owned_value()));
             self.inner.options.hooks.flag_evaluated(&owned);
         }
         details
@@ -427,18 +408,14 @@ impl Client {
         let all: Vec<_> = config
             .evaluate_all(user, &self.sink())
             .into_iter()
-            .map(|(key, core)| EvaluationDetails {
-                key: key.to_owned(),
-                value: core.value.map(|value| value.to_owned_value()),
-                variation_id: core.variation_id.map(str::to_owned),
-                is_default_value: core.is_default_value,
-                error: core.error.map(FlagError::Evaluation),
-                user: user.cloned(),
-                fetch_time: snapshot.fetch_time_ms.map(system_time),
-                matched_targeting_rule_index: core.matched_targeting_rule_index,
-                matched_targeting_rule: core.matched_targeting_rule.cloned(),
-                matched_percentage_option_index: core.matched_percentage_option_index,
-                matched_percentage_option: core.matched_percentage_option.cloned(),
+            .map(|(key, core)| {
+                EvaluationDetails::from_core(
+                    key,
+                    core,
+                    user,
+                    snapshot.fetch_time_ms.map(system_time),
+                )
+                .map(|value| value.map(|value| value.to_owned_value()))
             })
             .collect();
         if self.inner.options.hooks.has_flag_evaluated_hooks() {

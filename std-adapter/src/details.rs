@@ -71,6 +71,45 @@ impl<T> EvaluationDetails<T> {
         }
     }
 
+    /// The client's details of a core evaluation.
+    pub(crate) fn from_core(
+        key: &str,
+        core: configcat_core::EvaluationDetails<'_, T>,
+        user: Option<&User>,
+        fetch_time: Option<SystemTime>,
+    ) -> Self {
+        Self {
+            key: key.to_owned(),
+            variation_id: core.variation_id.map(str::to_owned),
+            is_default_value: core.is_default_value,
+            error: core.error.map(FlagError::Evaluation),
+            user: user.cloned(),
+            fetch_time,
+            matched_targeting_rule_index: core.matched_targeting_rule_index,
+            matched_targeting_rule: core.matched_targeting_rule.cloned(),
+            matched_percentage_option_index: core.matched_percentage_option_index,
+            matched_percentage_option: core.matched_percentage_option.cloned(),
+            value: core.value,
+        }
+    }
+
+    /// A copy of the details with the value derived from this one's.
+    pub(crate) fn with_value_ref<U>(&self, f: impl FnOnce(&T) -> U) -> EvaluationDetails<U> {
+        EvaluationDetails {
+            key: self.key.clone(),
+            value: f(&self.value),
+            variation_id: self.variation_id.clone(),
+            is_default_value: self.is_default_value,
+            error: self.error.clone(),
+            user: self.user.clone(),
+            fetch_time: self.fetch_time,
+            matched_targeting_rule_index: self.matched_targeting_rule_index,
+            matched_targeting_rule: self.matched_targeting_rule.clone(),
+            matched_percentage_option_index: self.matched_percentage_option_index,
+            matched_percentage_option: self.matched_percentage_option.clone(),
+        }
+    }
+
     /// The same details with the value mapped.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> EvaluationDetails<U> {
         EvaluationDetails {
