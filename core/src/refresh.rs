@@ -13,6 +13,7 @@
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::config::{Config, RedirectMode};
@@ -106,6 +107,11 @@ pub struct RefreshOptions {
     pub sdk_version: &'static str,
     /// The adapter's connect and read timeouts in ms, only for log messages.
     pub timeouts_ms: Option<(u64, u64)>,
+    /// Whether an answer that only confirms the config (304, or 403/404)
+    /// comes with a cache payload carrying the newer fetch time (default
+    /// true). An adapter that writes the cache only when the config changes
+    /// (flash wear) turns it off and saves a config-sized allocation per poll.
+    pub confirmation_payloads: bool,
 }
 
 impl RefreshOptions {
@@ -159,6 +165,13 @@ impl RefreshOptions {
         self.timeouts_ms = Some((connect_ms, read_ms));
         self
     }
+
+    /// Sets whether confirmations (304, 403/404) come with a cache payload.
+    #[must_use]
+    pub const fn with_confirmation_payloads(mut self, confirmation_payloads: bool) -> Self {
+        self.confirmation_payloads = confirmation_payloads;
+        self
+    }
 }
 
 impl Default for RefreshOptions {
@@ -171,6 +184,7 @@ impl Default for RefreshOptions {
             local_only: false,
             sdk_version: env!("CARGO_PKG_VERSION"),
             timeouts_ms: None,
+            confirmation_payloads: true,
         }
     }
 }
@@ -813,10 +827,42 @@ impl Refresher {
         response: FetchResponse<'_>,
         sink: &dyn LogSink,
     ) -> FetchStep {
+        self.handle_body(
+            now_ms,
+            response.status,
+            response.etag,
+            Body::Borrowed(response.body),
+            sink,
+        )
+    }
+
+    /// Takes the response to the request in flight like
+    /// [`Refresher::handle_response`], but takes the body by value: a new
+    /// config's JSON is then kept without copying it, so a memory-tight device
+    /// needs one body-sized buffer less at the peak of a fetch.
+    pub fn handle_owned_response(
+        &mut self,
+        now_ms: u64,
+        status: u16,
+        etag: Option<&str>,
+        body: Vec<u8>,
+        sink: &dyn LogSink,
+    ) -> FetchStep {
+        self.handle_body(now_ms, status, etag, Body::Owned(body), sink)
+    }
+
+    fn handle_body(
+        &mut self,
+        now_ms: u64,
+        status: u16,
+        etag: Option<&str>,
+        body: Body<'_>,
+        sink: &dyn LogSink,
+    ) -> FetchStep {
         let requests_made = self.in_flight.unwrap_or(1);
-        match response.status {
+        match status {
             200..=204 => {
-                let config = match Config::parse(response.body) {
+                let config = match Config::parse(body.bytes()) {
                     Ok(config) => config,
                     Err(error) => {
                         return FetchStep::Done(self.fail(RefreshError::InvalidBody(error), sink));
@@ -826,15 +872,18 @@ impl Refresher {
                     self.in_flight = Some(requests_made.saturating_add(1));
                     return FetchStep::Fetch(next);
                 }
-                let body = String::from_utf8_lossy(response.body);
-                let entry = CacheEntry::new(now_ms, response.etag.unwrap_or_default(), &body);
-                let payload = entry.payload();
-                self.entry = Some(entry);
+                // The old entry goes before the payload is built: one config text less at the peak.
+                self.entry = Some(CacheEntry {
+                    fetch_time_ms: now_ms,
+                    etag: etag.unwrap_or_default().into(),
+                    config_json: body.into_text(),
+                });
+                let payload = self.entry.as_ref().map(CacheEntry::payload);
                 self.finish();
                 FetchStep::Done(RefreshUpdate {
                     result: Ok(Fetched::New),
                     new_config: Some(config),
-                    cache_payload: Some(payload),
+                    cache_payload: payload,
                 })
             }
             304 => {
@@ -906,7 +955,7 @@ impl Refresher {
     fn confirm_entry(&mut self, now_ms: u64) -> Option<String> {
         let entry = self.entry.as_mut()?;
         entry.fetch_time_ms = now_ms;
-        Some(entry.payload())
+        self.options.confirmation_payloads.then(|| entry.payload())
     }
 
     /// Applies the config's redirect instruction. Returns the request to make
@@ -957,6 +1006,32 @@ impl Refresher {
             return None;
         }
         Some(self.request())
+    }
+}
+
+/// A response body, borrowed from the adapter or handed over to be kept.
+enum Body<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Body<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Borrowed(bytes) => bytes,
+            Self::Owned(bytes) => bytes,
+        }
+    }
+
+    /// The body as text; an owned UTF-8 body is reused, not copied.
+    fn into_text(self) -> Box<str> {
+        match self {
+            Self::Borrowed(bytes) => String::from_utf8_lossy(bytes).into(),
+            Self::Owned(bytes) => String::from_utf8(bytes).map_or_else(
+                |error| String::from_utf8_lossy(error.as_bytes()).into(),
+                String::into_boxed_str,
+            ),
+        }
     }
 }
 
@@ -1131,6 +1206,43 @@ mod tests {
         let update = done(r.handle_response(2_000, FetchResponse::new(304, None, b""), &NoLog));
         assert_eq!(update.result, Ok(Fetched::NotModified));
         assert!(update.cache_payload.is_none());
+    }
+
+    #[test]
+    fn owned_bodies_become_the_entry_without_a_copy() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        r.start_fetch(2_000, &NoLog).unwrap();
+        let body = CONFIG_A.to_vec();
+        let address = body.as_ptr();
+        let update = done(r.handle_owned_response(2_000, 200, Some("\"v1\""), body, &NoLog));
+        assert_eq!(update.result, Ok(Fetched::New));
+        assert_eq!(text_of(update.new_config.as_ref().unwrap()), "a");
+        let json = core::str::from_utf8(CONFIG_A).unwrap();
+        assert_eq!(
+            update.cache_payload.unwrap(),
+            alloc::format!("2000\n\"v1\"\n{json}")
+        );
+        let entry = r.entry().unwrap();
+        assert_eq!(entry.config_json(), json);
+        assert_eq!(entry.config_json().as_ptr(), address, "kept, not copied");
+        r.start_fetch(3_000, &NoLog).unwrap();
+        let update = done(r.handle_owned_response(3_000, 304, None, Vec::new(), &NoLog));
+        assert_eq!(update.result, Ok(Fetched::NotModified));
+        assert_eq!(r.entry().unwrap().fetch_time_ms(), 3_000);
+    }
+
+    #[test]
+    fn confirmations_can_come_without_a_payload() {
+        let options = RefreshOptions::new(PollingMode::Manual).with_confirmation_payloads(false);
+        let mut r = refresher(options);
+        fetch_ok(&mut r, 2_000, "\"v1\"", CONFIG_A);
+        for status in [304, 403] {
+            r.start_fetch(3_000, &NoLog).unwrap();
+            let update =
+                done(r.handle_response(3_000, FetchResponse::new(status, None, b""), &NoLog));
+            assert!(update.cache_payload.is_none(), "status {status}");
+            assert_eq!(r.entry().unwrap().fetch_time_ms(), 3_000, "still confirmed");
+        }
     }
 
     #[test]

@@ -1,21 +1,27 @@
-//! Proof that `configcat-core` needs nothing but `core` and `alloc`.
+//! Proof that `configcat-core` and `configcat-embedded` need nothing but
+//! `core` and `alloc`.
 //!
 //! This binary is `#![no_std]` and defines its own `#[panic_handler]`. If
-//! anything in the core's dependency graph linked `std`, `std`'s panic
+//! anything in their dependency graphs linked `std`, `std`'s panic
 //! handler would clash with this one and the build would fail with E0152
 //! (duplicate lang item `panic_impl`). It links only the C runtime, whose
 //! start-up code calls `main`, and libc for `write`, `abort` and `mem*`.
 //!
 //! It parses a config JSON v6 embedded below and evaluates a flag for four
-//! users; the exit status is 0 when every value is the expected one, 1
-//! otherwise. Build with `--features baseline` to get the same program
-//! without the core, so that the difference in `.text` is the core's size.
+//! users, then runs the embedded client on a simulated device (a CDN in
+//! memory behind its `Connection` trait, a RAM blob as flash) and evaluates
+//! them through it; the exit status is 0 when every value is the expected
+//! one, 1 otherwise. Build with `--features baseline` to get the same program
+//! without the core, and with `--features core-only` without the embedded
+//! adapter, so that the differences in `.text` are their sizes.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 mod bump_allocator;
+#[cfg(not(any(feature = "baseline", feature = "core-only")))]
+mod simulated_device;
 
 use core::ffi::{c_char, c_int};
 use core::panic::PanicInfo;
@@ -110,7 +116,18 @@ const CONFIG_JSON: &[u8] = br#"{
   }
 }"#;
 
-/// Parses the config and checks four evaluations; true if all are as expected.
+/// (identifier, email, expected value of `rollout`). The % buckets are the
+/// first 28 bits of SHA-1("rollout" + identifier) mod 100: 54 for "42", 21 for "44".
+#[cfg(not(feature = "baseline"))]
+const CASES: [(&str, &str, &str); 4] = [
+    ("42", "jane@example.com", "stable"),
+    ("44", "bob@example.com", "canary"),
+    ("7", "vip@partner.test", "vip"),
+    ("9", "someone@elsewhere.test", "off"),
+];
+
+/// Parses the config and checks four evaluations, then (unless `core-only`)
+/// the same through the embedded client; true if all are as expected.
 #[cfg(not(feature = "baseline"))]
 fn run() -> bool {
     use configcat_core::{Config, NoLog, User};
@@ -119,18 +136,15 @@ fn run() -> bool {
     let Ok(config) = Config::parse(core::hint::black_box(CONFIG_JSON)) else {
         return false;
     };
-    // (identifier, email, expected value). The % buckets are the first 28 bits
-    // of SHA-1("rollout" + identifier) mod 100: 54 for "42", 21 for "44".
-    let cases = [
-        ("42", "jane@example.com", "stable"),
-        ("44", "bob@example.com", "canary"),
-        ("7", "vip@partner.test", "vip"),
-        ("9", "someone@elsewhere.test", "off"),
-    ];
-    cases.into_iter().all(|(identifier, email, expected)| {
+    let core_ok = CASES.into_iter().all(|(identifier, email, expected)| {
         let user = User::new(identifier).with_email(email);
         config.get_value("rollout", "default", Some(&user), &NoLog) == expected
-    })
+    });
+    #[cfg(not(feature = "core-only"))]
+    let embedded_ok = simulated_device::run(core::hint::black_box(CONFIG_JSON), "rollout", &CASES);
+    #[cfg(feature = "core-only")]
+    let embedded_ok = true;
+    core_ok && embedded_ok
 }
 
 /// The same program without the core: allocates once so the allocator stays in.

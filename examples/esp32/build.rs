@@ -1,0 +1,5 @@
+//! Passes ESP-IDF's build settings (linker arguments, cfgs) to this crate.
+
+fn main() {
+    embuild::espidf::sysenv::output();
+}
