@@ -33,8 +33,10 @@ pub struct Config {
     pub(crate) origins: Vec<Origin>,
     /// Settings in document order.
     pub(crate) settings: Vec<Setting>,
-    /// Indices into `settings`, sorted by key, for binary search.
-    pub(crate) by_key: Vec<u32>,
+    /// Hash index over the keys (open addressing, linear probing): each
+    /// slot holds an index into `settings` plus one, 0 when empty. At least
+    /// half empty, so a lookup hashes the key once and usually compares one key.
+    pub(crate) by_key: Box<[u32]>,
 }
 
 /// How the SDK should follow the CDN's redirect instruction (`p.r`).
@@ -74,14 +76,14 @@ impl Preferences {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Origin {
     pub(crate) salt: Option<Box<str>>,
-    pub(crate) segments: Vec<Segment>,
+    pub(crate) segments: Box<[Segment]>,
 }
 
 /// A reusable group of user conditions (`s` in config JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
     pub(crate) name: Box<str>,
-    pub(crate) conditions: Vec<Condition>,
+    pub(crate) conditions: Box<[Condition]>,
 }
 
 impl Segment {
@@ -140,8 +142,8 @@ pub struct Setting {
     pub(crate) setting_type: Result<SettingType, i64>,
     pub(crate) served: Served,
     pub(crate) percentage_attribute: Option<Box<str>>,
-    pub(crate) rules: Vec<TargetingRule>,
-    pub(crate) percentage_options: Vec<PercentageOption>,
+    pub(crate) rules: Box<[TargetingRule]>,
+    pub(crate) percentage_options: Box<[PercentageOption]>,
     /// Index into `Config::origins`: whose salt and segments this setting uses.
     pub(crate) origin: u32,
 }
@@ -187,7 +189,7 @@ impl Setting {
 /// One targeting rule: conditions joined by AND, then a value or % options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetingRule {
-    pub(crate) conditions: Vec<Condition>,
+    pub(crate) conditions: Box<[Condition]>,
     pub(crate) then: RuleOutcome,
 }
 
@@ -229,7 +231,7 @@ impl TargetingRule {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RuleOutcome {
     Value(Served),
-    PercentageOptions(Vec<PercentageOption>),
+    PercentageOptions(Box<[PercentageOption]>),
     /// Neither a value nor % options: an error when the rule matches.
     Missing,
 }
@@ -313,25 +315,29 @@ pub(crate) enum ComparisonValue {
     /// Cleartext EQUALS / NOT EQUALS.
     Text(Box<str>),
     /// Cleartext lists (IS ONE OF, CONTAINS, STARTS/ENDS WITH, ARRAY CONTAINS).
-    TextList(Vec<Box<str>>),
+    TextList(Box<[Box<str>]>),
     /// Hashed EQUALS / NOT EQUALS; `None` if the stored text is not a digest.
     Hash(Option<Sha256Digest>),
     /// Hashed IS ONE OF / ARRAY CONTAINS; entries that are not digests can never match.
     HashList {
-        digests: Vec<Sha256Digest>,
+        digests: Box<[Sha256Digest]>,
         count: usize,
     },
     /// Hashed STARTS/ENDS WITH: byte length of the affix and its digest.
-    HashedAffixes(Vec<(usize, Option<Sha256Digest>)>),
+    HashedAffixes(Box<[(usize, Option<Sha256Digest>)]>),
     /// Semver IS (NOT) ONE OF: the raw items (for the log) and their parse,
     /// `None` for a blank item (skipped) and `Some(None)` for an invalid one.
-    SemverList(Vec<(Box<str>, Option<Option<PreparedVersion>>)>),
+    SemverList(Box<[SemverItem]>),
     /// Semver relations: the raw text and its parse.
     Semver(Box<str>, Option<PreparedVersion>),
     Number(f64),
     /// Unix seconds.
     Date(f64),
 }
+
+/// One item of a semver list: the raw text (for the log) and its parse,
+/// `None` for a blank item (skipped) and `Some(None)` for an invalid one.
+pub(crate) type SemverItem = (Box<str>, Option<Option<PreparedVersion>>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SegmentCondition {
@@ -373,17 +379,22 @@ impl Config {
             .and_then(|index| self.settings.get(index))
     }
 
+    #[inline]
     pub(crate) fn index_of(&self, key: &str) -> Option<usize> {
-        let position = self
-            .by_key
-            .binary_search_by(|&index| {
-                self.settings
-                    .get(index as usize)
-                    .map_or("", |setting| &*setting.key)
-                    .cmp(key)
-            })
-            .ok()?;
-        self.by_key.get(position).map(|&index| index as usize)
+        let mask = self.by_key.len().checked_sub(1)?;
+        let mut slot = slot_of(key, mask);
+        loop {
+            let entry = *self.by_key.get(slot)?;
+            let index = (entry as usize).checked_sub(1)?;
+            if self
+                .settings
+                .get(index)
+                .is_some_and(|setting| setting.key.as_bytes() == key.as_bytes())
+            {
+                return Some(index);
+            }
+            slot = (slot + 1) & mask;
+        }
     }
 
     pub(crate) fn origin(&self, setting: &Setting) -> Option<&Origin> {
@@ -398,14 +409,9 @@ impl Config {
         origins: Vec<Origin>,
         mut settings: Vec<Setting>,
     ) -> Self {
-        dedup_keep_last(&mut settings);
-        let mut by_key: Vec<u32> = (0..settings.len())
-            .filter_map(|index| u32::try_from(index).ok())
-            .collect();
-        by_key.sort_unstable_by(|&a, &b| {
-            let key = |index: u32| settings.get(index as usize).map_or("", |s| &*s.key);
-            key(a).cmp(key(b))
-        });
+        let by_key = index_keeping_last(&mut settings);
+        // Collected in place from the parser's larger wire structs: give the slack back.
+        settings.shrink_to_fit();
         let mut config = Self {
             preferences,
             origins,
@@ -450,19 +456,91 @@ impl Config {
     }
 }
 
-fn dedup_keep_last(settings: &mut Vec<Setting>) {
-    let mut seen = alloc::collections::BTreeSet::new();
-    let mut keep = alloc::vec![false; settings.len()];
-    for (index, setting) in settings.iter().enumerate().rev() {
-        if seen.insert(setting.key.clone()) {
-            if let Some(slot) = keep.get_mut(index) {
-                *slot = true;
+/// The slot where the probe for `key` starts: a multiplicative hash of the
+/// key eight bytes at a time (keys are short; this is no defence against
+/// crafted collisions, which only make lookups slower).
+#[inline]
+fn slot_of(key: &str, mask: usize) -> usize {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = key.as_bytes();
+    let mut hash = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0_u8; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0_u8; 8];
+        if let Some(head) = word.get_mut(..rest.len()) {
+            head.copy_from_slice(rest);
+        }
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a hash: only the bits under the mask matter"
+    )]
+    let slot = (hash ^ (hash >> 29)) as usize;
+    slot & mask
+}
+
+/// Inserts `settings[index]` into the hash index unless its key is there
+/// already; returns whether it was inserted.
+fn index_insert(table: &mut [u32], settings: &[Setting], index: usize) -> bool {
+    let (Some(mask), Some(setting), Ok(entry)) = (
+        table.len().checked_sub(1),
+        settings.get(index),
+        u32::try_from(index + 1),
+    ) else {
+        return false;
+    };
+    let mut slot = slot_of(&setting.key, mask);
+    loop {
+        match table.get_mut(slot) {
+            Some(free @ 0) => {
+                *free = entry;
+                return true;
+            }
+            Some(taken) => {
+                let other = (*taken as usize).saturating_sub(1);
+                if settings.get(other).is_some_and(|o| o.key == setting.key) {
+                    return false;
+                }
+                slot = (slot + 1) & mask;
+            }
+            None => return false,
+        }
+    }
+}
+
+fn empty_index(count: usize) -> Box<[u32]> {
+    alloc::vec![0_u32; count.saturating_mul(2).max(2).next_power_of_two()].into_boxed_slice()
+}
+
+/// Builds the key index; of settings with the same key only the last one is
+/// kept (later duplicates replace earlier ones, as in a JSON object).
+fn index_keeping_last(settings: &mut Vec<Setting>) -> Box<[u32]> {
+    let mut table = empty_index(settings.len());
+    let mut keep = alloc::vec![true; settings.len()];
+    let mut duplicates = false;
+    for index in (0..settings.len()).rev() {
+        if !index_insert(&mut table, settings, index) {
+            duplicates = true;
+            if let Some(flag) = keep.get_mut(index) {
+                *flag = false;
             }
         }
     }
-    if keep.iter().all(|&k| k) {
-        return;
+    if !duplicates {
+        return table;
     }
     let mut flags = keep.into_iter();
     settings.retain(|_| flags.next().unwrap_or(true));
+    let mut table = empty_index(settings.len());
+    for index in 0..settings.len() {
+        index_insert(&mut table, settings, index);
+    }
+    table
 }

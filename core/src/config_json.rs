@@ -178,8 +178,8 @@ impl Config {
                         variation_id: None,
                     },
                     percentage_attribute: None,
-                    rules: Vec::new(),
-                    percentage_options: Vec::new(),
+                    rules: Box::default(),
+                    percentage_options: Box::default(),
                     origin: 0,
                 }
             })
@@ -545,7 +545,7 @@ fn prepare(document: WireConfig) -> Config {
         .as_ref()
         .and_then(|p| p.salt.clone())
         .map(String::into_boxed_str);
-    let segments: Vec<Segment> = document
+    let segments: Box<[Segment]> = document
         .segments
         .unwrap_or_default()
         .into_iter()
@@ -592,7 +592,7 @@ fn prepare_setting(key: String, setting: WireSetting, segment_count: usize) -> S
         value: stored_value(value.unwrap_or_default(), setting_type.ok()),
         variation_id: variation_id.map(String::into_boxed_str),
     };
-    let options = |options: Vec<WirePercentageOption>| -> Vec<PercentageOption> {
+    let options = |options: Vec<WirePercentageOption>| -> Box<[PercentageOption]> {
         options
             .into_iter()
             .map(|option| PercentageOption {
@@ -774,7 +774,7 @@ fn prepare_comparison_value(
                 let length: usize = length.trim().parse().ok()?;
                 affixes.push((length, decode_hex_digest(digest)));
             }
-            ComparisonValue::HashedAffixes(affixes)
+            ComparisonValue::HashedAffixes(affixes.into_boxed_slice())
         }
         ComparatorKind::SemverList => ComparisonValue::SemverList(
             list?

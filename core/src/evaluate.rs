@@ -8,6 +8,7 @@
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt::{self, Write};
 
 use crate::comparator::{
@@ -197,7 +198,46 @@ impl Config {
         user: Option<&User>,
         sink: &dyn LogSink,
     ) -> T {
-        self.get_value_details(key, default, user, sink).value
+        // `get_value_details(..).value`, without building the details.
+        let Some(setting) = self.find_or_report(key, Some(default.as_value()), sink) else {
+            return default;
+        };
+        if let Ok(setting_type) = setting.setting_type {
+            if !T::accepts(setting_type) {
+                let error = EvaluationError::TypeMismatch {
+                    setting_type,
+                    requested: T::TYPE_NAME,
+                };
+                report_failure(sink, key, &error, Some(default.as_value()));
+                return default;
+            }
+            if setting.rules.is_empty()
+                && setting.percentage_options.is_empty()
+                && !sink.enabled(LogLevel::Info)
+            {
+                // A plain value and no log: nothing to evaluate.
+                if let Some(value) = setting
+                    .served
+                    .value
+                    .value()
+                    .filter(|value| value.setting_type() == setting_type)
+                    .and_then(T::from_value)
+                {
+                    return value;
+                }
+            }
+        }
+        match self.evaluate_root(setting, user, sink, Some(default.as_value())) {
+            Ok(outcome) => match T::from_value(outcome.value) {
+                Some(value) => value,
+                None => {
+                    let error = EvaluationError::InvalidServedValue;
+                    report_failure(sink, key, &error, Some(default.as_value()));
+                    default
+                }
+            },
+            Err(_) => default,
+        }
     }
 
     /// Evaluates a setting as [`Config::get_value`] does, and tells how the value was reached.
@@ -276,6 +316,34 @@ impl Config {
             .collect()
     }
 
+    /// Evaluates every setting, in document order, and hands each key with
+    /// its value (or why it could not be evaluated) to `f`. Unlike
+    /// [`Config::evaluate_all`] it collects nothing: with logging off it does
+    /// not allocate.
+    ///
+    /// ```
+    /// use configcat_core::{Config, NoLog};
+    ///
+    /// let config = Config::parse(br#"{"f":{"a":{"t":0,"v":{"b":true}},"b":{"t":2,"v":{"i":7}}}}"#)?;
+    /// let mut seen = Vec::new();
+    /// config.for_each_value(None, &NoLog, |key, value| seen.push((key, value.ok())));
+    /// assert_eq!(seen.len(), 2);
+    /// # Ok::<(), configcat_core::ParseError>(())
+    /// ```
+    pub fn for_each_value<'a>(
+        &'a self,
+        user: Option<&User>,
+        sink: &dyn LogSink,
+        mut f: impl FnMut(&'a str, Result<Value<'a>, EvaluationError>),
+    ) {
+        for setting in &self.settings {
+            let result = self
+                .evaluate_root(setting, user, sink, None)
+                .map(|outcome| outcome.value);
+            f(&setting.key, result);
+        }
+    }
+
     /// The key and value that carry this variation id, searching served
     /// values, targeting rules and % options.
     #[must_use]
@@ -334,12 +402,25 @@ impl Config {
         sink: &dyn LogSink,
         default: Option<Value<'_>>,
     ) -> Result<Outcome<'a>, EvaluationError> {
+        let log_enabled = sink.enabled(LogLevel::Info);
+        if !log_enabled && setting.rules.is_empty() && setting.percentage_options.is_empty() {
+            // Nothing to evaluate and nothing to log: the setting's own value.
+            let result = setting
+                .setting_type
+                .map_err(EvaluationError::InvalidSettingType)
+                .and_then(|setting_type| outcome(&setting.served, setting_type, None, None));
+            if let Err(error) = &result {
+                report_failure(sink, &setting.key, error, default);
+            }
+            return result;
+        }
         let mut evaluator = Evaluator {
             config: self,
             user,
             sink,
-            warnings: sink.enabled(LogLevel::Warning),
-            log: EvaluationLog::new(sink.enabled(LogLevel::Info)),
+            warnings: Cell::new(None),
+            log: EvaluationLog::new(log_enabled),
+            last_hash: Cell::new(None),
         };
         evaluator
             .log
@@ -527,15 +608,59 @@ struct Evaluator<'c, 'u> {
     config: &'c Config,
     user: Option<&'u User>,
     sink: &'u dyn LogSink,
-    warnings: bool,
+    /// Whether the sink wants warnings, asked the first time one is due.
+    warnings: Cell<Option<bool>>,
     log: EvaluationLog,
+    /// The last confidential hash: the conditions of a rule (and the rules
+    /// of a flag) often hash the same attribute with the same salts.
+    last_hash: Cell<Option<(HashInput, Sha256Digest)>>,
+}
+
+/// What a confidential hash was computed from, by address: only text that
+/// lives as long as the evaluation (the user's attributes, the config's
+/// salts) is memoized, never a temporary buffer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct HashInput {
+    value: (usize, usize),
+    salt: (usize, usize),
+    context: (usize, usize),
+}
+
+impl HashInput {
+    fn new(value: &[u8], salt: &str, context: &str) -> Self {
+        let span = |bytes: &[u8]| (bytes.as_ptr() as usize, bytes.len());
+        Self {
+            value: span(value),
+            salt: span(salt.as_bytes()),
+            context: span(context.as_bytes()),
+        }
+    }
 }
 
 impl<'c, 'u> Evaluator<'c, 'u> {
     fn warn(&self, id: EventId, args: fmt::Arguments<'_>) {
-        if self.warnings {
+        let wanted = self.warnings.get().unwrap_or_else(|| {
+            let wanted = self.sink.enabled(LogLevel::Warning);
+            self.warnings.set(Some(wanted));
+            wanted
+        });
+        if wanted {
             self.sink.event(LogLevel::Warning, id, args);
         }
+    }
+
+    /// SHA-256 of `value + salt + context`, reusing the previous result when
+    /// the same (long-lived) text is hashed again.
+    fn stable_hash(&self, value: &[u8], salt: &str, context: &str) -> Sha256Digest {
+        let input = HashInput::new(value, salt, context);
+        if let Some((last, digest)) = self.last_hash.get() {
+            if last == input {
+                return digest;
+            }
+        }
+        let digest = confidential_hash(value, salt, context);
+        self.last_hash.set(Some((input, digest)));
+        digest
     }
 
     fn warn_user_missing(&self, key: &str) {
@@ -1049,29 +1174,55 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 ConditionResult::Matched(found != negated)
             }
             (value, ComparatorKind::ArrayList) => {
-                let result = match attribute {
-                    Attribute::StringList(list) => {
-                        array_contains(value, list.iter().map(String::as_str), salt, context_salt)
+                // Which kind of comparison value, and the salt if it hashes:
+                // reported only once the attribute proves to be a list.
+                let check = match value {
+                    ComparisonValue::TextList(_) => Ok(None),
+                    ComparisonValue::HashList { .. } => salt().map(Some),
+                    _ => Err(EvaluationError::InvalidCondition(
+                        ConditionDefect::ComparisonValueInvalid.message(),
+                    )),
+                };
+                let mut found = false;
+                let mut item_matches = |item: &str, stable: bool| {
+                    if found {
+                        return;
                     }
-                    Attribute::Text(text) => match serde_json::from_str::<Vec<String>>(text) {
-                        Ok(list) => array_contains(
-                            value,
-                            list.iter().map(String::as_str),
-                            salt,
-                            context_salt,
-                        ),
-                        Err(_) => {
+                    found = match (value, &check) {
+                        (ComparisonValue::TextList(expected), _) => {
+                            expected.iter().any(|e| **e == *item)
+                        }
+                        (ComparisonValue::HashList { digests, .. }, Ok(Some(salt))) => {
+                            let digest = if stable {
+                                self.stable_hash(item.as_bytes(), salt, context_salt)
+                            } else {
+                                confidential_hash(item.as_bytes(), salt, context_salt)
+                            };
+                            digests.contains(&digest)
+                        }
+                        _ => false,
+                    };
+                };
+                match attribute {
+                    Attribute::StringList(list) => {
+                        for item in list {
+                            item_matches(item, true);
+                        }
+                    }
+                    // Text holding a JSON array of strings, read in place.
+                    Attribute::Text(text) => {
+                        if for_each_json_string(text, &mut item_matches).is_err() {
                             return invalid_attribute(
                                 condition,
                                 attribute,
                                 ExpectedKind::StringList,
                             );
                         }
-                    },
+                    }
                     _ => return invalid_attribute(condition, attribute, ExpectedKind::StringList),
-                };
-                match result {
-                    Ok(found) => ConditionResult::Matched(found != negated),
+                }
+                match check {
+                    Ok(_) => ConditionResult::Matched(found != negated),
                     Err(error) => ConditionResult::Failed(error),
                 }
             }
@@ -1088,8 +1239,19 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                         );
                     });
                 }
+                // Text borrowed from the user outlives the evaluation: its
+                // hashes may be reused; converted text lives in a buffer.
+                let stable = matches!(attribute, Attribute::Text(_));
                 let result = with_canonical_text(attribute, |text| {
-                    compare_text(comparator, value, text, salt, context_salt)
+                    let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> {
+                        let salt = salt()?;
+                        Ok(if stable {
+                            self.stable_hash(bytes, salt, context_salt)
+                        } else {
+                            confidential_hash(bytes, salt, context_salt)
+                        })
+                    };
+                    compare_text(comparator, value, text, hash)
                 });
                 match result {
                     Ok(found) => ConditionResult::Matched(found != negated),
@@ -1098,6 +1260,129 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             }
         }
     }
+}
+
+/// The common case of [`for_each_json_string`] without a parser: a JSON
+/// array of strings without escapes. `None` for anything else (escapes,
+/// other values, malformed text), which the full parser then reads or rejects.
+fn plain_json_string_list(text: &str) -> Option<impl Iterator<Item = &str>> {
+    const fn is_space(byte: u8) -> bool {
+        matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+    }
+    let bytes = text.as_bytes();
+    let mut position = 0;
+    let skip_space = |mut at: usize| {
+        while bytes.get(at).is_some_and(|&b| is_space(b)) {
+            at += 1;
+        }
+        at
+    };
+    position = skip_space(position);
+    if bytes.get(position) != Some(&b'[') {
+        return None;
+    }
+    position = skip_space(position + 1);
+    let mut spans: [(usize, usize); 8] = [(0, 0); 8];
+    let mut count = 0;
+    if bytes.get(position) == Some(&b']') {
+        position += 1;
+    } else {
+        loop {
+            if bytes.get(position) != Some(&b'"') {
+                return None;
+            }
+            let start = position + 1;
+            let mut end = start;
+            loop {
+                match *bytes.get(end)? {
+                    b'"' => break,
+                    b'\\' => return None,
+                    byte if byte < 0x20 => return None,
+                    _ => end += 1,
+                }
+            }
+            // Only short lists take the fast path (a fixed buffer, no heap).
+            *spans.get_mut(count)? = (start, end);
+            count += 1;
+            position = skip_space(end + 1);
+            match bytes.get(position) {
+                Some(b',') => position = skip_space(position + 1),
+                Some(b']') => {
+                    position += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    if skip_space(position) != bytes.len() {
+        return None;
+    }
+    Some(
+        spans
+            .into_iter()
+            .take(count)
+            .filter_map(move |(start, end)| text.get(start..end)),
+    )
+}
+
+/// Reads `text` as a JSON array of strings (exactly what
+/// `serde_json::from_str::<Vec<String>>` accepts) and hands every item to
+/// `f`, with whether it is borrowed from `text` (no escapes) rather than
+/// decoded into a scratch buffer. Allocates only for items with escapes.
+fn for_each_json_string(text: &str, f: &mut impl FnMut(&str, bool)) -> Result<(), ()> {
+    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+
+    if let Some(items) = plain_json_string_list(text) {
+        for item in items {
+            f(item, true);
+        }
+        return Ok(());
+    }
+
+    struct Items<'f, F>(&'f mut F);
+    struct Item<'f, F>(&'f mut F);
+
+    impl<'de, F: FnMut(&str, bool)> DeserializeSeed<'de> for Items<'_, F> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de, F: FnMut(&str, bool)> Visitor<'de> for Items<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of strings")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Item(&mut *self.0))?.is_some() {}
+            Ok(())
+        }
+    }
+    impl<'de, F: FnMut(&str, bool)> DeserializeSeed<'de> for Item<'_, F> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    impl<'de, F: FnMut(&str, bool)> Visitor<'de> for Item<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+            (self.0)(v, true);
+            Ok(())
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+            (self.0)(v, false);
+            Ok(())
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    Items(f).deserialize(&mut deserializer).map_err(|_| ())?;
+    deserializer.end().map_err(|_| ())
 }
 
 const fn invalid_attribute<'c, 'u>(
@@ -1137,16 +1422,12 @@ fn compare_numbers(comparator: UserComparator, actual: f64, expected: f64) -> bo
 }
 
 /// Whether the (positive form of the) text comparator finds `text`; negation is applied by the caller.
-fn compare_text<'s>(
+fn compare_text(
     comparator: UserComparator,
     value: &ComparisonValue,
     text: &str,
-    salt: impl Fn() -> Result<&'s str, EvaluationError>,
-    context_salt: &str,
+    hash: impl Fn(&[u8]) -> Result<Sha256Digest, EvaluationError>,
 ) -> Result<bool, EvaluationError> {
-    let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> {
-        Ok(confidential_hash(bytes, salt()?, context_salt))
-    };
     Ok(match value {
         ComparisonValue::Text(expected) => text == &**expected,
         ComparisonValue::Hash(expected) => {
@@ -1204,28 +1485,6 @@ fn compare_text<'s>(
     })
 }
 
-fn array_contains<'i, 's>(
-    value: &ComparisonValue,
-    mut items: impl Iterator<Item = &'i str>,
-    salt: impl Fn() -> Result<&'s str, EvaluationError>,
-    context_salt: &str,
-) -> Result<bool, EvaluationError> {
-    match value {
-        ComparisonValue::TextList(expected) => {
-            Ok(items.any(|item| expected.iter().any(|e| **e == *item)))
-        }
-        ComparisonValue::HashList { digests, .. } => {
-            let salt = salt()?;
-            Ok(items.any(|item| {
-                digests.contains(&confidential_hash(item.as_bytes(), salt, context_salt))
-            }))
-        }
-        _ => Err(EvaluationError::InvalidCondition(
-            ConditionDefect::ComparisonValueInvalid.message(),
-        )),
-    }
-}
-
 /// Runs `f` on the canonical text of an attribute; text is borrowed, numbers
 /// are written on the stack, only lists need the heap.
 fn with_canonical_text<R>(attribute: Attribute<'_>, f: impl FnOnce(&str) -> R) -> R {
@@ -1256,5 +1515,44 @@ fn outcome<'a>(
             option,
         }),
         _ => Err(EvaluationError::InvalidServedValue),
+    }
+}
+
+#[cfg(test)]
+mod json_list_tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    fn read(text: &str) -> Option<Vec<String>> {
+        let mut items = Vec::new();
+        for_each_json_string(text, &mut |item, _| items.push(item.to_string()))
+            .ok()
+            .map(|()| items)
+    }
+
+    #[test]
+    fn reads_exactly_what_serde_json_reads() {
+        for text in [
+            r#"["USA"]"#,
+            r#" [ "a" , "b" ] "#,
+            "[]",
+            " [ ] ",
+            "[\"a\",]",
+            "[\"a\" \"b\"]",
+            "[\"a\\\"b\", \"c\"]",
+            "[\"\\u00e9\"]",
+            "[\"tab\there\"]",
+            "[1]",
+            "[\"a\"] x",
+            "",
+            "[",
+            "[\"é\", \"日本\"]",
+            "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\"]",
+            "\u{a0}[\"a\"]",
+            "null",
+        ] {
+            let expected = serde_json::from_str::<Vec<String>>(text).ok();
+            assert_eq!(read(text), expected, "{text:?}");
+        }
     }
 }

@@ -52,6 +52,7 @@ impl EvaluationLog {
     }
 
     /// Starts a new line at the current indentation.
+    #[inline]
     pub(crate) fn new_line(&mut self) {
         if self.enabled {
             self.text.push('\n');
@@ -62,6 +63,7 @@ impl EvaluationLog {
     }
 
     /// Starts a new line and writes `args` on it.
+    #[inline]
     pub(crate) fn line(&mut self, args: fmt::Arguments<'_>) {
         if self.enabled {
             self.new_line();
@@ -70,6 +72,7 @@ impl EvaluationLog {
     }
 
     /// Appends `args` to the current line.
+    #[inline]
     pub(crate) fn append(&mut self, args: fmt::Arguments<'_>) {
         if self.enabled {
             let _ = self.text.write_fmt(args);

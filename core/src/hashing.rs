@@ -41,18 +41,30 @@ pub(crate) fn decode_hex_digest(text: &str) -> Option<Sha256Digest> {
         return None;
     }
     let mut digest = [0_u8; 32];
+    // Decode everything, then check once: no early exit per digit.
+    let mut invalid = false;
     for (out, pair) in digest.iter_mut().zip(bytes.chunks_exact(2)) {
-        let [high, low] = pair else { return None };
-        *out = (lower_hex_value(*high)? << 4) | lower_hex_value(*low)?;
+        if let [high, low] = *pair {
+            let (high, high_bad) = lower_hex_value(high);
+            let (low, low_bad) = lower_hex_value(low);
+            invalid |= high_bad | low_bad;
+            *out = (high << 4) | low;
+        }
     }
-    Some(digest)
+    (!invalid).then_some(digest)
 }
 
-const fn lower_hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        _ => None,
+/// The value of a lower-case hex digit, and whether `digit` is not one.
+#[inline]
+const fn lower_hex_value(digit: u8) -> (u8, bool) {
+    let number = digit.wrapping_sub(b'0');
+    let letter = digit.wrapping_sub(b'a');
+    if number < 10 {
+        (number, false)
+    } else if letter < 6 {
+        (letter + 10, false)
+    } else {
+        (0, true)
     }
 }
 

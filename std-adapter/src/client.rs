@@ -320,8 +320,15 @@ impl Client {
         }
         self.ensure_fresh();
         let snapshot = self.inner.snapshot.load();
-        let default_user = self.inner.default_user.load();
-        let user = user.or(default_user.as_deref());
+        // The default user is only looked up when needed: this is the hot path.
+        let default_user;
+        let user = match user {
+            Some(user) => Some(user),
+            None => {
+                default_user = self.inner.default_user.load();
+                default_user.as_deref()
+            }
+        };
         match &snapshot.effective {
             Some(config) => config.get_value(key, default, user, &self.sink()),
             None => {
@@ -385,10 +392,29 @@ impl Client {
     /// that fail to evaluate are left out (and logged).
     #[must_use]
     pub fn get_all_values(&self, user: Option<&User>) -> HashMap<String, OwnedValue> {
-        self.get_all_value_details(user)
-            .into_iter()
-            .filter_map(|details| details.value.map(|value| (details.key, value)))
-            .collect()
+        if self.inner.options.hooks.has_flag_evaluated_hooks() {
+            // The hooks want every evaluation's details.
+            return self
+                .get_all_value_details(user)
+                .into_iter()
+                .filter_map(|details| details.value.map(|value| (details.key, value)))
+                .collect();
+        }
+        self.ensure_fresh();
+        let snapshot = self.inner.snapshot.load();
+        let default_user = self.inner.default_user.load();
+        let user = user.or(default_user.as_deref());
+        let Some(config) = &snapshot.effective else {
+            self.report_config_missing("<all>", None);
+            return HashMap::new();
+        };
+        let mut values = HashMap::with_capacity(config.keys().len());
+        config.for_each_value(user, &self.sink(), |key, value| {
+            if let Ok(value) = value {
+                values.insert(key.to_owned(), value.to_owned_value());
+            }
+        });
+        values
     }
 
     /// The details of every setting's evaluation for `user` (or the default user).

@@ -1,0 +1,291 @@
+//! Criterion benchmarks of the anchor workloads (`workloads.json`):
+//!
+//! - `floor/*`: bare SHA-1 / SHA-256 of exactly the inputs W3 and W4 hash;
+//! - `core/W1`..`core/W8`: `configcat_core::Config` with the `NoLog` sink;
+//! - `std/W1`..`std/W8`: `configcat_std::Client`'s public API (LocalOnly file override);
+//! - `harness/*`: the checksum fold alone, to subtract from the above;
+//! - `P1/*`: parsing, parse + first evaluation, client build to ready.
+//!
+//! Each benchmark computes its workload's checksum over users 0..1023 and
+//! compares it with `expected_check` before it times anything; one
+//! iteration is one evaluation for user `iteration % 1024`, folded into the
+//! running checksum.
+//!
+//! `cargo bench -p configcat-bench -- --warm-up-time 1 --measurement-time 3`
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs,
+    reason = "a benchmark program: a failed setup or checksum must stop it loudly; user indices are taken modulo the 1,024 prepared users"
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use configcat_bench::{
+    Canon, CoreAll, DefaultValue, Fnv, Op, ParseWorkload, Suite, USERS, Workload, core_get,
+    fold_first, fold_value_map, sha1_inputs, sha256_inputs, std_client, std_get,
+};
+use configcat_core::{Config, FlagValue, NoLog};
+use criterion::Criterion;
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+
+fn main() {
+    let suite = Suite::load().unwrap_or_else(|error| panic!("{error}"));
+    let mut c = Criterion::default().configure_from_args();
+    floor(&mut c, &suite);
+    for workload in &suite.workloads {
+        core_workload(&mut c, workload);
+    }
+    for workload in &suite.workloads {
+        std_workload(&mut c, workload);
+    }
+    for workload in &suite.workloads {
+        harness(&mut c, workload);
+    }
+    for workload in &suite.parse {
+        parse(&mut c, workload);
+    }
+    c.final_summary();
+}
+
+/// Checks the checksum of `step` over users 0..1023, then times it.
+fn verify_and_bench(
+    c: &mut Criterion,
+    name: &str,
+    expected: u64,
+    mut step: impl FnMut(usize, &mut Fnv),
+) {
+    let mut fnv = Fnv::new();
+    for index in 0..USERS {
+        step(index, &mut fnv);
+    }
+    assert_eq!(
+        format!("{:016x}", fnv.finish()),
+        format!("{expected:016x}"),
+        "{name}: checksum mismatch, nothing timed"
+    );
+    c.bench_function(name, |b| {
+        let mut index = 0_usize;
+        let mut fnv = Fnv::new();
+        b.iter(|| {
+            step(index, &mut fnv);
+            index = index.wrapping_add(1);
+            fnv.finish()
+        });
+    });
+}
+
+// ---- the floor -------------------------------------------------------------------
+
+fn floor(c: &mut Criterion, suite: &Suite) {
+    let w3 = suite.workload("W3").expect("W3");
+    let inputs = sha1_inputs(w3);
+    assert_eq!(inputs.len(), USERS);
+    c.bench_function("floor/W3 sha1(key+identifier)", |b| {
+        let mut index = 0_usize;
+        b.iter(|| {
+            let (key, identifier) = &inputs[index % USERS];
+            index = index.wrapping_add(1);
+            let mut hasher = Sha1::new();
+            hasher.update(key.as_bytes());
+            hasher.update(identifier.as_bytes());
+            let digest: [u8; 20] = hasher.finalize().into();
+            digest[0]
+        });
+    });
+
+    let w4 = suite.workload("W4").expect("W4");
+    let inputs = sha256_inputs(w4).expect("W4 hash inputs");
+    assert!(inputs.iter().all(|hashes| hashes.len() == 10));
+    c.bench_function("floor/W4 ten sha256(value+salt+key)", |b| {
+        let mut index = 0_usize;
+        b.iter(|| {
+            let hashes = &inputs[index % USERS];
+            index = index.wrapping_add(1);
+            let mut fold = 0_u8;
+            for input in hashes {
+                let digest: [u8; 32] = Sha256::digest(input).into();
+                fold ^= digest[0];
+            }
+            fold
+        });
+    });
+}
+
+// ---- through the core ---------------------------------------------------------------
+
+fn core_workload(c: &mut Criterion, workload: &Workload) {
+    let config = workload.config.parse().expect("config");
+    let name = format!("core/{}", workload.id);
+    let expected = workload.expected_check;
+    match &workload.op {
+        Op::GetValue { key, default } => match default {
+            DefaultValue::Bool(d) => core_get_bench(c, &name, &config, key, *d, workload),
+            DefaultValue::Text(d) => core_get_bench(c, &name, &config, key, d.as_str(), workload),
+            DefaultValue::Int(d) => core_get_bench(c, &name, &config, key, *d, workload),
+            DefaultValue::Float(d) => core_get_bench(c, &name, &config, key, *d, workload),
+        },
+        Op::GetAllValues => {
+            let mut all = CoreAll::new(&config);
+            verify_and_bench(c, &name, expected, |index, fnv| {
+                all.fold(workload.user(index), fnv);
+            });
+        }
+    }
+}
+
+fn core_get_bench<'a, T: FlagValue<'a> + Canon + Copy>(
+    c: &mut Criterion,
+    name: &str,
+    config: &'a Config,
+    key: &str,
+    default: T,
+    workload: &Workload,
+) {
+    verify_and_bench(c, name, workload.expected_check, |index, fnv| {
+        core_get(config, black_box(key), default, workload.user(index), fnv);
+    });
+}
+
+// ---- through the std client ----------------------------------------------------------
+
+fn std_workload(c: &mut Criterion, workload: &Workload) {
+    let client = std_client(&workload.config).expect("client");
+    let name = format!("std/{}", workload.id);
+    let expected = workload.expected_check;
+    match &workload.op {
+        Op::GetValue { key, default } => {
+            let key = key.as_str();
+            match default {
+                DefaultValue::Bool(d) => verify_and_bench(c, &name, expected, |index, fnv| {
+                    std_get(&client, black_box(key), d, workload.user(index), fnv);
+                }),
+                DefaultValue::Text(d) => verify_and_bench(c, &name, expected, |index, fnv| {
+                    std_get(&client, black_box(key), d, workload.user(index), fnv);
+                }),
+                DefaultValue::Int(d) => verify_and_bench(c, &name, expected, |index, fnv| {
+                    std_get(&client, black_box(key), d, workload.user(index), fnv);
+                }),
+                DefaultValue::Float(d) => verify_and_bench(c, &name, expected, |index, fnv| {
+                    std_get(&client, black_box(key), d, workload.user(index), fnv);
+                }),
+            }
+        }
+        Op::GetAllValues => verify_and_bench(c, &name, expected, |index, fnv| {
+            fold_value_map(&client.get_all_values(workload.user(index)), fnv);
+        }),
+    }
+    client.close();
+}
+
+// ---- the harness alone ------------------------------------------------------------------
+
+/// Folding precomputed results: what the loops above spend outside the SDK.
+fn harness(c: &mut Criterion, workload: &Workload) {
+    match &workload.op {
+        Op::GetValue { key, default } => {
+            // The lines the workload folds, computed once.
+            let config = workload.config.parse().expect("config");
+            let lines: Vec<String> = (0..USERS)
+                .map(|index| {
+                    let user = workload.user(index);
+                    let mut line = String::new();
+                    match default {
+                        DefaultValue::Bool(d) => {
+                            config
+                                .get_value(key, *d, user, &NoLog)
+                                .write_canon(&mut line);
+                        }
+                        DefaultValue::Text(d) => config
+                            .get_value(key, d.as_str(), user, &NoLog)
+                            .write_canon(&mut line),
+                        DefaultValue::Int(d) => {
+                            config
+                                .get_value(key, *d, user, &NoLog)
+                                .write_canon(&mut line);
+                        }
+                        DefaultValue::Float(d) => {
+                            config
+                                .get_value(key, *d, user, &NoLog)
+                                .write_canon(&mut line);
+                        }
+                    }
+                    line.push('\n');
+                    line
+                })
+                .collect();
+            verify_and_bench(
+                c,
+                &format!("harness/{} fold", workload.id),
+                workload.expected_check,
+                |index, fnv| fnv.write(lines[index % USERS].as_bytes()),
+            );
+        }
+        Op::GetAllValues => {
+            // The std client's map, sorted and folded per iteration.
+            let client = std_client(&workload.config).expect("client");
+            let maps: Vec<_> = (0..USERS)
+                .map(|index| client.get_all_values(workload.user(index)))
+                .collect();
+            client.close();
+            verify_and_bench(
+                c,
+                &format!("harness/{} fold of the std map", workload.id),
+                workload.expected_check,
+                |index, fnv| fold_value_map(&maps[index % USERS], fnv),
+            );
+        }
+    }
+}
+
+// ---- P1 ------------------------------------------------------------------------------------
+
+fn parse(c: &mut Criterion, workload: &ParseWorkload) {
+    let json = workload.config.json.as_slice();
+    let expected = workload.accepted_check();
+    let mut fnv = Fnv::new();
+    let config = Config::parse(json).expect("parse");
+    for user in &workload.check_users {
+        fold_first(&config, workload, Some(user), &mut fnv);
+    }
+    assert_eq!(
+        format!("{:016x}", fnv.finish()),
+        format!("{expected:016x}"),
+        "{}: checksum mismatch, nothing timed",
+        workload.id
+    );
+    drop(config);
+
+    let mut group = c.benchmark_group("P1");
+    group.sample_size(30);
+    group.bench_function(format!("{} parse", workload.id), |b| {
+        // The parsed config is dropped outside the timing.
+        b.iter_with_large_drop(|| Config::parse(black_box(json)).expect("parse"));
+    });
+    group.bench_function(format!("{} parse + first evaluation", workload.id), |b| {
+        b.iter_with_large_drop(|| {
+            let config = Config::parse(black_box(json)).expect("parse");
+            let mut fnv = Fnv::new();
+            fold_first(&config, workload, Some(&workload.user), &mut fnv);
+            (config, fnv.finish())
+        });
+    });
+    if workload.config.json.len() > 1_000_000 {
+        group.bench_function(format!("{} client build to ready", workload.id), |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    let start = Instant::now();
+                    let client = std_client(&workload.config).expect("client");
+                    total += start.elapsed();
+                    client.close();
+                }
+                total
+            });
+        });
+    }
+    group.finish();
+}

@@ -1,0 +1,128 @@
+//! Runs one workload in a loop, for a profiler (`valgrind --tool=callgrind`, `perf record`):
+//!
+//! `cargo run --release -p configcat-bench --bin profile -- <core|std|parse> <W1..W8|P1-...> [iterations]`
+//!
+//! Prints the checksum of the iterations (after checking the workload's own
+//! checksum over users 0..1023) and the mean time per iteration.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use configcat_bench::{
+    CoreAll, DefaultValue, Fnv, Op, Suite, USERS, Workload, core_get, fold_first, fold_value_map,
+    std_client, std_get,
+};
+use configcat_core::Config;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(path), Some(id)) = (args.first(), args.get(1)) else {
+        eprintln!("usage: profile <core|std|parse> <workload id> [iterations]");
+        return ExitCode::FAILURE;
+    };
+    let iterations: usize = args
+        .get(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    match run(path, id, iterations) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(path: &str, id: &str, iterations: usize) -> Result<(), String> {
+    let suite = Suite::load()?;
+    if path == "parse" {
+        let workload = suite
+            .parse
+            .iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| format!("no parse workload {id}"))?;
+        let start = Instant::now();
+        let mut fnv = Fnv::new();
+        for _ in 0..iterations {
+            let config = Config::parse(&workload.config.json).map_err(|e| e.to_string())?;
+            fold_first(&config, workload, Some(&workload.user), &mut fnv);
+        }
+        report(start, iterations, fnv);
+        return Ok(());
+    }
+    let workload = suite.workload(id)?;
+    match path {
+        "core" => {
+            let config = workload.config.parse()?;
+            let mut all = CoreAll::new(&config);
+            let mut step = |index: usize, fnv: &mut Fnv| match &workload.op {
+                Op::GetValue { key, default } => {
+                    let user = workload.user(index);
+                    match default {
+                        DefaultValue::Bool(d) => core_get(&config, key, *d, user, fnv),
+                        DefaultValue::Text(d) => core_get(&config, key, d.as_str(), user, fnv),
+                        DefaultValue::Int(d) => core_get(&config, key, *d, user, fnv),
+                        DefaultValue::Float(d) => core_get(&config, key, *d, user, fnv),
+                    }
+                }
+                Op::GetAllValues => all.fold(workload.user(index), fnv),
+            };
+            drive(workload, iterations, &mut step)
+        }
+        "std" => {
+            let client = std_client(&workload.config)?;
+            let mut step = |index: usize, fnv: &mut Fnv| {
+                let user = workload.user(index);
+                match &workload.op {
+                    Op::GetValue { key, default } => match default {
+                        DefaultValue::Bool(d) => std_get(&client, key, d, user, fnv),
+                        DefaultValue::Text(d) => std_get(&client, key, d, user, fnv),
+                        DefaultValue::Int(d) => std_get(&client, key, d, user, fnv),
+                        DefaultValue::Float(d) => std_get(&client, key, d, user, fnv),
+                    },
+                    Op::GetAllValues => fold_value_map(&client.get_all_values(user), fnv),
+                }
+            };
+            let result = drive(workload, iterations, &mut step);
+            client.close();
+            result
+        }
+        other => Err(format!("unknown path {other}: use core, std or parse")),
+    }
+}
+
+fn drive(
+    workload: &Workload,
+    iterations: usize,
+    step: &mut impl FnMut(usize, &mut Fnv),
+) -> Result<(), String> {
+    let mut fnv = Fnv::new();
+    for index in 0..USERS {
+        step(index, &mut fnv);
+    }
+    if fnv.finish() != workload.expected_check {
+        return Err(format!(
+            "{}: checksum {:016x}, expected {:016x}",
+            workload.id,
+            fnv.finish(),
+            workload.expected_check
+        ));
+    }
+    let start = Instant::now();
+    let mut fnv = Fnv::new();
+    for index in 0..iterations {
+        step(index, &mut fnv);
+    }
+    report(start, iterations, fnv);
+    Ok(())
+}
+
+#[expect(clippy::cast_precision_loss, reason = "a mean for a human to read")]
+fn report(start: Instant, iterations: usize, fnv: Fnv) {
+    let elapsed = start.elapsed();
+    println!(
+        "{iterations} iterations, {:.1} ns each, checksum {:016x}",
+        elapsed.as_nanos() as f64 / iterations.max(1) as f64,
+        fnv.finish()
+    );
+}

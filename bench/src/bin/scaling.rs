@@ -1,0 +1,157 @@
+//! Two threads reading the same std client: throughput with two threads
+//! over throughput with one.
+//!
+//! `cargo run --release -p configcat-bench --bin scaling [reads per thread]`
+//!
+//! For W1, W2 and W3, one thread does N reads, then two threads do N reads
+//! each at the same time (started together by a barrier); the scaling is
+//! `2 × time(1 thread) / time(2 threads)`, the median of five rounds. Each
+//! thread folds its values into its own checksum, which is checked.
+//!
+//! A control row runs a pure arithmetic loop the same way: it shows how far
+//! the machine itself scales (other processes on it, or vCPUs that share a
+//! physical core, pull it below 2×). The client's scaling relative to the
+//! machine's is the last column.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::cast_precision_loss,
+    reason = "a measuring program: medians of five fixed-size samples, times for a human to read"
+)]
+
+use std::process::ExitCode;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use configcat_bench::{DefaultValue, Fnv, Op, Suite, USERS, Workload, std_client, std_get};
+use configcat_std::Client;
+
+fn main() -> ExitCode {
+    let reads: usize = std::env::args()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000_000);
+    match run(reads) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(reads: usize) -> Result<(), String> {
+    let suite = Suite::load()?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    println!("{cores} cores; {reads} reads per thread; median of 5 rounds");
+    let machine = control();
+    println!(
+        "{:<8} {:>14} {:>14} {:>10} {:>14}",
+        "", "1 thread", "2 threads", "scaling", "vs machine"
+    );
+    println!(
+        "{:<8} {:>14} {:>14} {:>9.2}x {:>13.2}x",
+        "control", "-", "-", machine, 1.0
+    );
+    for id in ["W1", "W2", "W3"] {
+        let workload = suite.workload(id)?;
+        let client = std_client(&workload.config)?;
+        let reads = reads - reads % USERS;
+        // The checksum of `reads` iterations is the checksum of the 1,024
+        // users repeated; check one thread's against a fresh run.
+        let expected = read(&client, workload, reads)?.1;
+        let mut ratios = Vec::new();
+        let mut one_times = Vec::new();
+        let mut two_times = Vec::new();
+        for _ in 0..5 {
+            let (one, check) = read(&client, workload, reads)?;
+            if check != expected {
+                return Err(format!("{id}: checksum changed"));
+            }
+            let barrier = Barrier::new(2);
+            let start = Instant::now();
+            let results: Vec<Result<(Duration, Fnv), String>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..2)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            barrier.wait();
+                            read(&client, workload, reads)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Err("thread panicked".into())))
+                    .collect()
+            });
+            let two = start.elapsed();
+            for result in results {
+                if result?.1 != expected {
+                    return Err(format!("{id}: checksum differs between threads"));
+                }
+            }
+            ratios.push(2.0 * one.as_secs_f64() / two.as_secs_f64());
+            one_times.push(one);
+            two_times.push(two);
+        }
+        client.close();
+        ratios.sort_by(f64::total_cmp);
+        one_times.sort();
+        two_times.sort();
+        let per_read = |total: Duration| total.as_secs_f64() * 1e9 / reads as f64;
+        println!(
+            "{id:<8} {:>11.1} ns {:>11.1} ns {:>9.2}x {:>13.2}x",
+            per_read(one_times[2]),
+            per_read(two_times[2]),
+            ratios[2],
+            ratios[2] / machine
+        );
+    }
+    Ok(())
+}
+
+/// The machine's own two-thread scaling: a pure arithmetic loop, median of five.
+fn control() -> f64 {
+    fn spin(rounds: u64) -> u64 {
+        let mut x = 1_u64;
+        for i in 0..rounds {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i);
+        }
+        x
+    }
+    const ROUNDS: u64 = 200_000_000;
+    let mut ratios: Vec<f64> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(spin(std::hint::black_box(ROUNDS)));
+            let one = start.elapsed();
+            let start = Instant::now();
+            std::thread::scope(|scope| {
+                let a = scope.spawn(|| spin(std::hint::black_box(ROUNDS)));
+                let b = scope.spawn(|| spin(std::hint::black_box(ROUNDS)));
+                std::hint::black_box((a.join().ok(), b.join().ok()));
+            });
+            2.0 * one.as_secs_f64() / start.elapsed().as_secs_f64()
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[2]
+}
+
+/// `reads` evaluations of the workload through `client`; the time and checksum.
+fn read(client: &Client, workload: &Workload, reads: usize) -> Result<(Duration, Fnv), String> {
+    let Op::GetValue { key, default } = &workload.op else {
+        return Err(format!("{}: not a get_value workload", workload.id));
+    };
+    let mut fnv = Fnv::new();
+    let start = Instant::now();
+    for index in 0..reads {
+        let user = workload.user(index);
+        match default {
+            DefaultValue::Bool(d) => std_get(client, key, d, user, &mut fnv),
+            DefaultValue::Text(d) => std_get(client, key, d, user, &mut fnv),
+            DefaultValue::Int(d) => std_get(client, key, d, user, &mut fnv),
+            DefaultValue::Float(d) => std_get(client, key, d, user, &mut fnv),
+        }
+    }
+    Ok((start.elapsed(), fnv))
+}

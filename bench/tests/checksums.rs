@@ -1,0 +1,112 @@
+//! Every anchor workload's checksum, through the core and through the std
+//! client, without timing: CI checks the benchmark harness (and the
+//! evaluator) in seconds.
+#![cfg(test)]
+
+use configcat_bench::{
+    Fnv, Op, Suite, USERS, core_check, fold_first, parse_check_value, sha1_inputs, sha256_inputs,
+    std_check, std_client,
+};
+
+/// The suite, or `None` (said loudly) when the workload directory is
+/// missing outside CI; under `CI=true` a missing directory fails.
+fn suite() -> Option<Suite> {
+    match Suite::load() {
+        Ok(suite) => Some(suite),
+        Err(error) => {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{error}");
+            eprintln!("!!! benchmark workloads NOT checked: {error}");
+            None
+        }
+    }
+}
+
+#[test]
+fn every_workload_checksum_matches_through_the_core() {
+    let Some(suite) = suite() else { return };
+    assert_eq!(suite.workloads.len(), 8, "W1-W8");
+    for workload in &suite.workloads {
+        let check = core_check(workload).unwrap();
+        assert_eq!(
+            format!("{check:016x}"),
+            format!("{:016x}", workload.expected_check),
+            "{} ({}) through the core",
+            workload.id,
+            workload.title
+        );
+    }
+}
+
+#[test]
+fn every_workload_checksum_matches_through_the_std_client() {
+    let Some(suite) = suite() else { return };
+    for workload in &suite.workloads {
+        let client = std_client(&workload.config).unwrap();
+        let check = std_check(workload, &client);
+        client.close();
+        assert_eq!(
+            format!("{check:016x}"),
+            format!("{:016x}", workload.expected_check),
+            "{} ({}) through the std client",
+            workload.id,
+            workload.title
+        );
+    }
+}
+
+#[test]
+fn parse_workload_checksums_match() {
+    let Some(suite) = suite() else { return };
+    assert_eq!(suite.parse.len(), 2, "P1-comparators and P1-large");
+    for workload in &suite.parse {
+        if workload.accepted_check() != workload.expected_check {
+            eprintln!(
+                "note: {} is checked against {:016x} (ConfigCat's Python SDK), not the file's {:016x}",
+                workload.id,
+                workload.accepted_check(),
+                workload.expected_check
+            );
+        }
+        assert_eq!(
+            format!("{:016x}", parse_check_value(workload).unwrap()),
+            format!("{:016x}", workload.accepted_check()),
+            "{}",
+            workload.id
+        );
+        // The first evaluation alone is what the parse benchmark times.
+        let config = workload.config.parse().unwrap();
+        let mut fnv = Fnv::new();
+        fold_first(&config, workload, Some(&workload.user), &mut fnv);
+        assert_ne!(fnv.finish(), Fnv::new().finish());
+    }
+}
+
+#[test]
+fn floor_inputs_are_the_hashes_the_rules_demand() {
+    let Some(suite) = suite() else { return };
+    let w3 = suite.workload("W3").unwrap();
+    let inputs = sha1_inputs(w3);
+    assert_eq!(inputs.len(), USERS);
+    let w4 = suite.workload("W4").unwrap();
+    let inputs = sha256_inputs(w4).unwrap();
+    assert_eq!(inputs.len(), USERS);
+    for (index, hashes) in inputs.iter().enumerate() {
+        assert_eq!(hashes.len(), 10, "W4 user {index} needs ten SHA-256 hashes");
+    }
+    assert!(matches!(w4.op, Op::GetValue { .. }));
+}
+
+/// All 2,000 flags of the large config for the 16 check users, against
+/// the checksum ConfigCat's Python SDK 10.0.1 computes for the same lines.
+#[test]
+fn large_config_all_values_match_the_python_sdk() {
+    let Some(suite) = suite() else { return };
+    let workload = suite.parse.iter().find(|w| w.id == "P1-large").unwrap();
+    let config = workload.config.parse().unwrap();
+    let mut all = configcat_bench::CoreAll::new(&config);
+    let mut fnv = Fnv::new();
+    for user in &workload.check_users {
+        all.fold(Some(user), &mut fnv);
+    }
+    assert_eq!(format!("{:016x}", fnv.finish()), "189fa21ec7a2e4ac");
+}
