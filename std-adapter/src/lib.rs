@@ -19,7 +19,11 @@ mod client;
 mod details;
 mod hooks;
 mod logging;
+#[cfg(feature = "openfeature")]
+mod openfeature;
 mod options;
+#[cfg(feature = "redis")]
+mod redis_cache;
 mod transport;
 
 pub use cache::{CacheError, ConfigCache, InMemoryCache};
@@ -31,10 +35,18 @@ pub use configcat_core::{
 pub use details::{EvaluationDetails, FlagError};
 pub use hooks::Hooks;
 pub use logging::LOG_TARGET;
+/// The OpenFeature SDK this crate's provider is built for (feature `openfeature`).
+#[cfg(feature = "openfeature")]
+pub use open_feature;
+#[cfg(feature = "openfeature")]
+pub use openfeature::ConfigCatProvider;
 pub use options::{
     ClientOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT,
     FlagOverrides, ProxyOptions,
 };
+
+#[cfg(feature = "redis")]
+pub use redis_cache::{DEFAULT_REDIS_CONNECT_TIMEOUT, DEFAULT_REDIS_RESPONSE_TIMEOUT, RedisCache};
 
 /// The README's Rust snippets, compiled (and where they need no network, run) as doctests.
 #[cfg(doctest)]
