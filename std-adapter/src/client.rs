@@ -107,6 +107,8 @@ struct Inner {
     initialized: AtomicBool,
     default_user: ArcSwapOption<User>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// When an offline client last read its external cache (see `poll_loop`).
+    last_offline_cache_check: Mutex<Option<u64>>,
     /// The thread that created the client and runs `Client::start`.
     starter: ThreadId,
 }
@@ -219,6 +221,7 @@ impl Client {
             closed: AtomicBool::new(false),
             initialized: AtomicBool::new(initialized),
             threads: Mutex::new(Vec::new()),
+            last_offline_cache_check: Mutex::new(None),
             starter: std::thread::current().id(),
             options,
         };
@@ -252,7 +255,9 @@ impl Client {
             }
         }
         // A cached config serves reads at once, even before the first fetch.
-        self.sync_from_cache();
+        for config in self.sync_from_cache() {
+            inner.options.hooks.config_changed(&config);
+        }
         drop(started);
         let mut threads = Vec::new();
         if matches!(inner.options.polling_mode, PollingMode::Auto { .. }) {
@@ -773,6 +778,18 @@ impl Client {
 
     // ---- background work ------------------------------------------------
 
+    /// When an offline auto-polling client should next read its external cache.
+    fn offline_cache_check_ms(&self, now: u64, next_poll: Option<u64>) -> Option<u64> {
+        let PollingMode::Auto { interval_ms, .. } = self.inner.options.polling_mode else {
+            return None;
+        };
+        if next_poll.is_some() || self.inner.options.cache.is_none() || !self.is_offline() {
+            return None;
+        }
+        let last = *lock(&self.inner.last_offline_cache_check);
+        Some(last.map_or(now, |last| last.saturating_add(interval_ms)))
+    }
+
     fn poll_loop(&self) {
         loop {
             if self.inner.closed.load(Ordering::Acquire) {
@@ -791,11 +808,24 @@ impl Client {
                 let _ = self.refresh(Trigger::Poll);
                 continue;
             }
+            // An offline client with an external cache follows that cache
+            // (ConfigCat's shared-cache pattern: one online writer, many
+            // offline readers): it reads the cache once per poll interval.
+            let cache_check = self.offline_cache_check_ms(now, next_poll);
+            if cache_check.is_some_and(|at| at <= now) {
+                let _ = self.refresh(Trigger::Poll);
+                *lock(&self.inner.last_offline_cache_check) = Some(now);
+                continue;
+            }
             // Wake for the next poll, or to report readiness when max init wait ends.
-            let wake_at = [next_poll, init_deadline.filter(|_| !ready_reported)]
-                .into_iter()
-                .flatten()
-                .min();
+            let wake_at = [
+                next_poll,
+                init_deadline.filter(|_| !ready_reported),
+                cache_check,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let state = lock(&self.inner.state);
             if self.inner.closed.load(Ordering::Acquire) {
                 return;

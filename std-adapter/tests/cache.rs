@@ -21,7 +21,10 @@ use configcat_cdn_stand_in::{CdnStandIn, Fault};
 use configcat_core::cache_key;
 use configcat_std::{CacheError, CacheState, Client, ConfigCache, Fetched, Hooks, InMemoryCache};
 
-use common::{WAIT, cache_payload, logs, now_ms, options, sdk_key, text_config};
+use common::{
+    WAIT, cache_payload, changed_values, logs, now_ms, options, sdk_key, text_config,
+    wait_for_value,
+};
 
 /// Splits a payload into fetch time, ETag and config JSON.
 fn parts(payload: &str) -> (u64, String, String) {
@@ -306,5 +309,42 @@ fn a_corrupt_cache_entry_is_reported_and_ignored() {
     assert_eq!(client.get_value("flag", String::new(), None), "one");
     let (_, etag, _) = parts(&cache.read(&cache_key(&key)).unwrap().unwrap());
     assert_eq!(etag, "\"v1\"", "the good config replaced the corrupt entry");
+    client.close();
+}
+
+#[test]
+fn an_offline_client_follows_the_shared_cache() {
+    // The shared-cache pattern: an online instance writes, offline instances
+    // read. The offline client re-reads the cache once per poll interval.
+    let cdn = CdnStandIn::start().unwrap();
+    let key = sdk_key("an_offline_client_follows_the_shared_cache");
+    let cache = Arc::new(InMemoryCache::new());
+    let entry = cache_key(&key);
+    let first = text_config(&cdn.base_url(), "flag", "first");
+    cache
+        .write(&entry, &cache_payload(now_ms(), "\"c1\"", &first))
+        .unwrap();
+    let (hooks, values) = changed_values("flag");
+    let client = Client::get(
+        &key,
+        options(&cdn)
+            .auto_polling(Duration::from_millis(50), Duration::from_millis(0))
+            .offline(true)
+            .cache(cache.clone())
+            .hooks(hooks),
+    )
+    .unwrap();
+    assert!(wait_for_value(&values, "first"));
+    assert_eq!(client.get_value("flag", String::new(), None), "first");
+    let second = text_config(&cdn.base_url(), "flag", "second");
+    cache
+        .write(&entry, &cache_payload(now_ms() + 1, "\"c2\"", &second))
+        .unwrap();
+    assert!(
+        wait_for_value(&values, "second"),
+        "the offline client picked up the newer entry"
+    );
+    assert_eq!(client.get_value("flag", String::new(), None), "second");
+    assert_eq!(cdn.request_count(), 0, "an offline client never fetches");
     client.close();
 }
