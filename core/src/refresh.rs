@@ -520,6 +520,8 @@ pub struct Refresher {
     started_at_ms: u64,
     initialized: bool,
     last_attempt_ms: Option<u64>,
+    /// When the external cache was last read while offline (shared-cache readers).
+    last_offline_cache_read_ms: Option<u64>,
     /// Requests made so far by the refresh in flight, `None` when idle.
     in_flight: Option<u8>,
 }
@@ -557,6 +559,7 @@ impl Refresher {
             entry: None,
             started_at_ms: now_ms,
             last_attempt_ms: None,
+            last_offline_cache_read_ms: None,
             in_flight: None,
         })
     }
@@ -695,6 +698,29 @@ impl Refresher {
                 None
             }
         }
+    }
+
+    /// When an offline auto-polling client with an external cache should read
+    /// that cache next (ConfigCat's shared-cache pattern: one online writer,
+    /// many offline readers follow it once per poll interval). `None` when
+    /// online (polling reads the cache anyway), in other modes, or local-only.
+    #[must_use]
+    pub fn next_offline_cache_read_ms(&self) -> Option<u64> {
+        let PollingMode::Auto { interval_ms, .. } = self.options.polling else {
+            return None;
+        };
+        if !self.offline || self.options.local_only {
+            return None;
+        }
+        Some(
+            self.last_offline_cache_read_ms
+                .map_or(self.started_at_ms, |last| last.saturating_add(interval_ms)),
+        )
+    }
+
+    /// Records that the adapter read its external cache while offline at `now_ms`.
+    pub const fn offline_cache_read(&mut self, now_ms: u64) {
+        self.last_offline_cache_read_ms = Some(now_ms);
     }
 
     /// When auto polling should fetch next (`None`: not auto polling, offline,
@@ -1588,6 +1614,26 @@ mod tests {
         assert!(!r.lazy_fetch_due(10_999));
         assert!(r.lazy_fetch_due(11_000));
         assert_eq!(r.lazy_due_at_ms(), Some(11_000));
+    }
+
+    #[test]
+    fn offline_readers_follow_the_cache_once_per_interval() {
+        let mode = PollingMode::Auto {
+            interval_ms: 10_000,
+            max_init_wait_ms: 0,
+        };
+        let mut r = refresher(RefreshOptions::new(mode).with_offline(true));
+        assert_eq!(r.next_offline_cache_read_ms(), Some(1_000), "read at once");
+        r.offline_cache_read(1_000);
+        assert_eq!(r.next_offline_cache_read_ms(), Some(11_000));
+        assert!(r.set_offline(false, &NoLog));
+        assert_eq!(
+            r.next_offline_cache_read_ms(),
+            None,
+            "online polling reads the cache itself"
+        );
+        let lazy = refresher(RefreshOptions::new(PollingMode::LAZY_DEFAULT).with_offline(true));
+        assert_eq!(lazy.next_offline_cache_read_ms(), None);
     }
 
     #[test]

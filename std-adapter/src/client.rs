@@ -107,8 +107,6 @@ struct Inner {
     initialized: AtomicBool,
     default_user: ArcSwapOption<User>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// When an offline client last read its external cache (see `poll_loop`).
-    last_offline_cache_check: Mutex<Option<u64>>,
     /// The thread that created the client and runs `Client::start`.
     starter: ThreadId,
 }
@@ -221,7 +219,6 @@ impl Client {
             closed: AtomicBool::new(false),
             initialized: AtomicBool::new(initialized),
             threads: Mutex::new(Vec::new()),
-            last_offline_cache_check: Mutex::new(None),
             starter: std::thread::current().id(),
             options,
         };
@@ -778,43 +775,33 @@ impl Client {
 
     // ---- background work ------------------------------------------------
 
-    /// When an offline auto-polling client should next read its external cache.
-    fn offline_cache_check_ms(&self, now: u64, next_poll: Option<u64>) -> Option<u64> {
-        let PollingMode::Auto { interval_ms, .. } = self.inner.options.polling_mode else {
-            return None;
-        };
-        if next_poll.is_some() || self.inner.options.cache.is_none() || !self.is_offline() {
-            return None;
-        }
-        let last = *lock(&self.inner.last_offline_cache_check);
-        Some(last.map_or(now, |last| last.saturating_add(interval_ms)))
-    }
-
     fn poll_loop(&self) {
         loop {
             if self.inner.closed.load(Ordering::Acquire) {
                 return;
             }
             let now = now_ms();
-            let (next_poll, init_deadline, ready_reported) = {
+            let has_cache = self.inner.options.cache.is_some();
+            let (next_poll, init_deadline, ready_reported, cache_check) = {
                 let state = lock(&self.inner.state);
                 (
                     state.refresher.next_poll_ms(),
                     state.refresher.init_deadline_ms(),
                     state.ready_reported,
+                    state
+                        .refresher
+                        .next_offline_cache_read_ms()
+                        .filter(|_| has_cache),
                 )
             };
             if next_poll.is_some_and(|next| next <= now) {
                 let _ = self.refresh(Trigger::Poll);
                 continue;
             }
-            // An offline client with an external cache follows that cache
-            // (ConfigCat's shared-cache pattern: one online writer, many
-            // offline readers): it reads the cache once per poll interval.
-            let cache_check = self.offline_cache_check_ms(now, next_poll);
+            // Offline with an external cache: follow the cache (the core says when).
             if cache_check.is_some_and(|at| at <= now) {
+                lock(&self.inner.state).refresher.offline_cache_read(now);
                 let _ = self.refresh(Trigger::Poll);
-                *lock(&self.inner.last_offline_cache_check) = Some(now);
                 continue;
             }
             // Wake for the next poll, or to report readiness when max init wait ends.
