@@ -366,8 +366,10 @@ impl Config {
             core::iter::once(&setting.served)
                 .chain(rule_served)
                 .chain(options)
-                .find(|served| matches(served))
-                .and_then(|served| served.value.value())
+                // A broken value may carry the id too: skip it, the id can
+                // still be found where it has a value.
+                .filter(|served| matches(served))
+                .find_map(|served| served.value.value())
                 .map(|value| (&*setting.key, value))
         })
     }

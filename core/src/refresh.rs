@@ -837,7 +837,11 @@ impl Refresher {
                 "{}/configuration-files/{}/config_v6.json",
                 self.base_url, self.sdk_key
             ),
-            if_none_match: self.entry.as_ref().map(|entry| entry.etag.clone()),
+            if_none_match: self
+                .entry
+                .as_ref()
+                .map(|entry| entry.etag.clone())
+                .filter(|etag| !etag.is_empty()),
             user_agent: format!(
                 "ConfigCat-{PRODUCT_NAME}/{}-{}",
                 self.options.polling.code(),
@@ -901,7 +905,7 @@ impl Refresher {
                 // The old entry goes before the payload is built: one config text less at the peak.
                 self.entry = Some(CacheEntry {
                     fetch_time_ms: now_ms,
-                    etag: etag.unwrap_or_default().into(),
+                    etag: storable_etag(etag).into(),
                     config_json: body.into_text(),
                 });
                 let payload = self.entry.as_ref().map(CacheEntry::payload);
@@ -1059,6 +1063,14 @@ impl Body<'_> {
             ),
         }
     }
+}
+
+/// The ETag to keep: none when it would break the newline-separated cache
+/// payload (no real HTTP header holds a line break, but the adapter's
+/// transport is not ours to trust).
+fn storable_etag(etag: Option<&str>) -> &str {
+    etag.filter(|etag| !etag.contains(['\n', '\r']))
+        .unwrap_or_default()
 }
 
 fn same_payload(entry: &CacheEntry, payload: &str) -> bool {
