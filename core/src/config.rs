@@ -374,6 +374,7 @@ impl Config {
 
     /// The setting with this key.
     #[must_use]
+    #[inline]
     pub fn setting(&self, key: &str) -> Option<&Setting> {
         self.index_of(key)
             .and_then(|index| self.settings.get(index))
@@ -389,7 +390,7 @@ impl Config {
             if self
                 .settings
                 .get(index)
-                .is_some_and(|setting| setting.key.as_bytes() == key.as_bytes())
+                .is_some_and(|setting| same_key(setting.key.as_bytes(), key.as_bytes()))
             {
                 return Some(index);
             }
@@ -462,21 +463,18 @@ impl Config {
 #[inline]
 fn slot_of(key: &str, mask: usize) -> usize {
     const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(K);
     let bytes = key.as_bytes();
     let mut hash = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0_u8; 8];
-        word.copy_from_slice(chunk);
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    let mut rest = bytes;
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+        hash = mix(hash, u64::from_le_bytes(*chunk));
+        rest = tail;
     }
-    let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut word = [0_u8; 8];
-        if let Some(head) = word.get_mut(..rest.len()) {
-            head.copy_from_slice(rest);
-        }
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        // The last eight bytes (overlapping the last chunk) when the key
+        // has them, so that no copy of a few bytes is needed.
+        hash = mix(hash, tail_word(bytes));
     }
     #[expect(
         clippy::cast_possible_truncation,
@@ -484,6 +482,43 @@ fn slot_of(key: &str, mask: usize) -> usize {
     )]
     let slot = (hash ^ (hash >> 29)) as usize;
     slot & mask
+}
+
+/// A word made of the last bytes of `bytes` (all of them when shorter than eight).
+#[inline]
+fn tail_word(bytes: &[u8]) -> u64 {
+    if let Some((_, last)) = bytes.split_last_chunk::<8>() {
+        return u64::from_le_bytes(*last);
+    }
+    if let (Some((first, _)), Some((_, last))) = (
+        bytes.split_first_chunk::<4>(),
+        bytes.split_last_chunk::<4>(),
+    ) {
+        return u64::from(u32::from_le_bytes(*first))
+            | (u64::from(u32::from_le_bytes(*last)) << 32);
+    }
+    let byte = |index: usize| u64::from(bytes.get(index).copied().unwrap_or(0));
+    byte(0) | (byte(bytes.len() / 2) << 8) | (byte(bytes.len().wrapping_sub(1)) << 16)
+}
+
+/// Whether two byte strings are equal, compared eight bytes at a time in
+/// place (keys and attribute values are short: cheaper than a call to `memcmp`).
+#[inline]
+pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a, b);
+    while let (Some((cx, tx)), Some((cy, ty))) =
+        (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
+    {
+        if cx != cy {
+            return false;
+        }
+        x = tx;
+        y = ty;
+    }
+    x.is_empty() || tail_word(a) == tail_word(b)
 }
 
 /// Inserts `settings[index]` into the hash index unless its key is there
@@ -543,4 +578,41 @@ fn index_keeping_last(settings: &mut Vec<Setting>) -> Box<[u32]> {
         index_insert(&mut table, settings, index);
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_compare_like_bytes() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "bbcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "xbcdefghijklmnopq",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
+            }
+            assert_eq!(slot_of(a, 63), slot_of(&alloc::string::String::from(a), 63));
+        }
+    }
 }

@@ -16,7 +16,7 @@ use crate::comparator::{
 };
 use crate::config::{
     ComparisonValue, Condition, ConditionDefect, Config, Origin, PercentageOption, RuleOutcome,
-    SegmentCondition, Served, Setting, TargetingRule, UserCondition,
+    SegmentCondition, Served, Setting, TargetingRule, UserCondition, same_key,
 };
 use crate::evaluation_log::{ConditionText, EvaluationLog, SegmentConditionText};
 use crate::hashing::{Sha256Digest, confidential_hash, percentage_bucket};
@@ -374,6 +374,7 @@ impl Config {
         })
     }
 
+    #[inline]
     fn find_or_report(
         &self,
         key: &str,
@@ -382,18 +383,23 @@ impl Config {
     ) -> Option<&Setting> {
         let setting = self.setting(key);
         if setting.is_none() {
-            emit(
-                sink,
-                LogLevel::Error,
-                EventId::SettingKeyMissing,
-                format_args!(
-                    "Failed to evaluate setting '{key}' (the key was not found in config JSON). Returning the `default_value` parameter that you specified in your application: '{}'. Available keys: [{}].",
-                    DefaultText(default),
-                    KeyList(self)
-                ),
-            );
+            self.report_missing_key(key, default, sink);
         }
         setting
+    }
+
+    #[cold]
+    fn report_missing_key(&self, key: &str, default: Option<Value<'_>>, sink: &dyn LogSink) {
+        emit(
+            sink,
+            LogLevel::Error,
+            EventId::SettingKeyMissing,
+            format_args!(
+                "Failed to evaluate setting '{key}' (the key was not found in config JSON). Returning the `default_value` parameter that you specified in your application: '{}'. Available keys: [{}].",
+                DefaultText(default),
+                KeyList(self)
+            ),
+        );
     }
 
     /// Evaluates a root setting: builds and emits the evaluation log, reports failures.
@@ -1431,7 +1437,7 @@ fn compare_text(
     hash: impl Fn(&[u8]) -> Result<Sha256Digest, EvaluationError>,
 ) -> Result<bool, EvaluationError> {
     Ok(match value {
-        ComparisonValue::Text(expected) => text == &**expected,
+        ComparisonValue::Text(expected) => same_key(text.as_bytes(), expected.as_bytes()),
         ComparisonValue::Hash(expected) => {
             let actual = hash(text.as_bytes())?;
             expected.as_ref() == Some(&actual)
@@ -1444,15 +1450,23 @@ fn compare_text(
             use UserComparator as C;
             match comparator {
                 C::ContainsAnyOf | C::NotContainsAnyOf => {
-                    items.iter().any(|item| text.contains(&**item))
+                    items.iter().any(|item| contains_text(text, item))
                 }
-                C::StartsWithAnyOf | C::NotStartsWithAnyOf => {
-                    items.iter().any(|item| text.starts_with(&**item))
-                }
-                C::EndsWithAnyOf | C::NotEndsWithAnyOf => {
-                    items.iter().any(|item| text.ends_with(&**item))
-                }
-                _ => items.iter().any(|item| text == &**item),
+                C::StartsWithAnyOf | C::NotStartsWithAnyOf => items.iter().any(|item| {
+                    let text = text.as_bytes();
+                    text.get(..item.len())
+                        .is_some_and(|head| same_key(head, item.as_bytes()))
+                }),
+                C::EndsWithAnyOf | C::NotEndsWithAnyOf => items.iter().any(|item| {
+                    let text = text.as_bytes();
+                    text.len()
+                        .checked_sub(item.len())
+                        .and_then(|start| text.get(start..))
+                        .is_some_and(|tail| same_key(tail, item.as_bytes()))
+                }),
+                _ => items
+                    .iter()
+                    .any(|item| same_key(text.as_bytes(), item.as_bytes())),
             }
         }
         ComparisonValue::HashedAffixes(affixes) => {
@@ -1485,6 +1499,32 @@ fn compare_text(
             ));
         }
     })
+}
+
+/// Whether `needle` occurs in `haystack`. Attribute texts are short, where
+/// a scan for the first byte beats the standard searcher (which compares
+/// every window with `memcmp` below its SIMD size); long texts use the latter.
+fn contains_text(haystack_text: &str, needle_text: &str) -> bool {
+    if haystack_text.len() > 64 {
+        return haystack_text.contains(needle_text);
+    }
+    let (haystack, needle) = (haystack_text.as_bytes(), needle_text.as_bytes());
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    haystack
+        .iter()
+        .take(last_start + 1)
+        .enumerate()
+        .any(|(start, &byte)| {
+            byte == first
+                && haystack
+                    .get(start + 1..start + needle.len())
+                    .is_some_and(|window| same_key(window, rest))
+        })
 }
 
 /// Runs `f` on the canonical text of an attribute; text is borrowed, numbers
@@ -1555,6 +1595,40 @@ mod json_list_tests {
         ] {
             let expected = serde_json::from_str::<Vec<String>>(text).ok();
             assert_eq!(read(text), expected, "{text:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::contains_text;
+
+    #[test]
+    fn contains_like_the_standard_library() {
+        let long = "x".repeat(70) + "@configcat.com";
+        for haystack in [
+            "",
+            "a",
+            "ab",
+            "user0000@configcat.com",
+            "é@configcat.coé",
+            &long,
+        ] {
+            for needle in [
+                "",
+                "a",
+                "b",
+                "@configcat.com",
+                "com",
+                "é",
+                "user0000@configcat.com!",
+            ] {
+                assert_eq!(
+                    contains_text(haystack, needle),
+                    haystack.contains(needle),
+                    "{haystack:?} {needle:?}"
+                );
+            }
         }
     }
 }

@@ -9,16 +9,16 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use arc_swap::{ArcSwap, ArcSwapOption};
 use configcat_core::{
     CacheState, Config, EventId, FetchResponse, FetchStep, Fetched, FlagValue, LogLevel, LogSink,
-    OverrideBehaviour, OwnedValue, PollingMode, RefreshError, RefreshOptions, RefreshUpdate,
+    NoLog, OverrideBehaviour, OwnedValue, PollingMode, RefreshError, RefreshOptions, RefreshUpdate,
     Refresher, SdkKeyError, User, Value,
 };
 
 use crate::details::{EvaluationDetails, FlagError};
 use crate::logging::{DeferredSink, FacadeSink};
 use crate::options::{ClientOptions, OverrideSource};
+use crate::read_view::{Published, Snapshot};
 use crate::transport::Transport;
 
 /// How often an override file is checked for changes.
@@ -72,16 +72,6 @@ impl fmt::Debug for Client {
     }
 }
 
-/// What readers see: swapped as a whole, never modified in place.
-#[derive(Default)]
-struct Snapshot {
-    /// What evaluations use: the remote config, the overrides, or both merged.
-    effective: Option<Arc<Config>>,
-    fetch_time_ms: Option<u64>,
-    /// Lazy loading: reads before this time need not look at the refresher.
-    lazy_due_at_ms: Option<u64>,
-}
-
 struct State {
     refresher: Refresher,
     remote: Option<Arc<Config>>,
@@ -97,7 +87,8 @@ struct State {
 struct Inner {
     sdk_key: String,
     options: ClientOptions,
-    snapshot: ArcSwap<Snapshot>,
+    /// The snapshot and default user, for readers.
+    published: Published,
     state: Mutex<State>,
     /// Signalled when a fetch finishes, on close, and when going online.
     changed: Condvar,
@@ -105,7 +96,6 @@ struct Inner {
     closed: AtomicBool,
     /// Set once reads may stop waiting for the first config.
     initialized: AtomicBool,
-    default_user: ArcSwapOption<User>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// The thread that created the client and runs `Client::start`.
     starter: ThreadId,
@@ -203,8 +193,7 @@ impl Client {
         };
         let inner = Inner {
             sdk_key: sdk_key.to_owned(),
-            default_user: ArcSwapOption::new(options.default_user.clone().map(Arc::new)),
-            snapshot: ArcSwap::from_pointee(snapshot),
+            published: Published::new(snapshot, options.default_user.clone()),
             state: Mutex::new(State {
                 refresher,
                 remote: None,
@@ -321,23 +310,18 @@ impl Client {
             return self.get_value_details(key, default, user).value;
         }
         self.ensure_fresh();
-        let snapshot = self.inner.snapshot.load();
-        // The default user is only looked up when needed: this is the hot path.
-        let default_user;
-        let user = match user {
-            Some(user) => Some(user),
-            None => {
-                default_user = self.inner.default_user.load();
-                default_user.as_deref()
-            }
-        };
-        match &snapshot.effective {
-            Some(config) => config.get_value(key, default, user, &self.sink()),
-            None => {
-                self.report_config_missing(key, Some(default.as_value()));
-                default
-            }
-        }
+        let facade = self.sink();
+        // Nothing would be recorded: the core's cheapest path, no sink calls.
+        let sink: &dyn LogSink = if facade.is_silent() { &NoLog } else { &facade };
+        self.inner
+            .published
+            .read(|snapshot, default_user| match &snapshot.effective {
+                Some(config) => config.get_value(key, default, user.or(default_user), sink),
+                None => {
+                    self.report_config_missing(key, Some(default.as_value()));
+                    default
+                }
+            })
     }
 
     /// Evaluates like [`Client::get_value`] and tells how the value was reached.
@@ -348,29 +332,29 @@ impl Client {
         user: Option<&User>,
     ) -> EvaluationDetails<T> {
         self.ensure_fresh();
-        let snapshot = self.inner.snapshot.load();
-        let default_user = self.inner.default_user.load();
-        let user = user.or(default_user.as_deref());
-        let details = match &snapshot.effective {
-            Some(config) => {
-                let core = config.get_value_details(key, default, user, &self.sink());
-                EvaluationDetails::from_core(
-                    key,
-                    core,
-                    user,
-                    snapshot.fetch_time_ms.map(system_time),
-                )
+        let details = self.inner.published.read(|snapshot, default_user| {
+            let user = user.or(default_user);
+            match &snapshot.effective {
+                Some(config) => {
+                    let core = config.get_value_details(key, default, user, &self.sink());
+                    EvaluationDetails::from_core(
+                        key,
+                        core,
+                        user,
+                        snapshot.fetch_time_ms.map(system_time),
+                    )
+                }
+                None => {
+                    self.report_config_missing(key, Some(default.as_value()));
+                    EvaluationDetails::defaulted(
+                        key,
+                        default,
+                        FlagError::ConfigJsonMissing,
+                        user.cloned(),
+                    )
+                }
             }
-            None => {
-                self.report_config_missing(key, Some(default.as_value()));
-                EvaluationDetails::defaulted(
-                    key,
-                    default,
-                    FlagError::ConfigJsonMissing,
-                    user.cloned(),
-                )
-            }
-        };
+        });
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
             let owned = details.with_value_ref(|value| Some(value.as_value().to_owned_value()));
             self.inner.options.hooks.flag_evaluated(&owned);
@@ -382,12 +366,13 @@ impl Client {
     #[must_use]
     pub fn get_all_keys(&self) -> Vec<String> {
         self.ensure_fresh();
-        let snapshot = self.inner.snapshot.load();
-        snapshot
-            .effective
-            .as_ref()
-            .map(|config| config.keys().map(str::to_owned).collect())
-            .unwrap_or_default()
+        self.inner.published.read(|snapshot, _| {
+            snapshot
+                .effective
+                .as_ref()
+                .map(|config| config.keys().map(str::to_owned).collect())
+                .unwrap_or_default()
+        })
     }
 
     /// The values of all settings for `user` (or the default user). Settings
@@ -403,20 +388,22 @@ impl Client {
                 .collect();
         }
         self.ensure_fresh();
-        let snapshot = self.inner.snapshot.load();
-        let default_user = self.inner.default_user.load();
-        let user = user.or(default_user.as_deref());
-        let Some(config) = &snapshot.effective else {
-            self.report_config_missing("<all>", None);
-            return HashMap::new();
-        };
-        let mut values = HashMap::with_capacity(config.keys().len());
-        config.for_each_value(user, &self.sink(), |key, value| {
-            if let Ok(value) = value {
-                values.insert(key.to_owned(), value.to_owned_value());
-            }
-        });
-        values
+        self.inner.published.read(|snapshot, default_user| {
+            let user = user.or(default_user);
+            let Some(config) = &snapshot.effective else {
+                self.report_config_missing("<all>", None);
+                return HashMap::new();
+            };
+            let facade = self.sink();
+            let sink: &dyn LogSink = if facade.is_silent() { &NoLog } else { &facade };
+            let mut values = HashMap::with_capacity(config.keys().len());
+            config.for_each_value(user, sink, |key, value| {
+                if let Ok(value) = value {
+                    values.insert(key.to_owned(), value.to_owned_value());
+                }
+            });
+            values
+        })
     }
 
     /// The details of every setting's evaluation for `user` (or the default user).
@@ -426,26 +413,26 @@ impl Client {
         user: Option<&User>,
     ) -> Vec<EvaluationDetails<Option<OwnedValue>>> {
         self.ensure_fresh();
-        let snapshot = self.inner.snapshot.load();
-        let default_user = self.inner.default_user.load();
-        let user = user.or(default_user.as_deref());
-        let Some(config) = &snapshot.effective else {
-            self.report_config_missing("<all>", None);
-            return Vec::new();
-        };
-        let all: Vec<_> = config
-            .evaluate_all(user, &self.sink())
-            .into_iter()
-            .map(|(key, core)| {
-                EvaluationDetails::from_core(
-                    key,
-                    core,
-                    user,
-                    snapshot.fetch_time_ms.map(system_time),
-                )
-                .map(|value| value.map(|value| value.to_owned_value()))
-            })
-            .collect();
+        let all = self.inner.published.read(|snapshot, default_user| {
+            let user = user.or(default_user);
+            let Some(config) = &snapshot.effective else {
+                self.report_config_missing("<all>", None);
+                return Vec::new();
+            };
+            config
+                .evaluate_all(user, &self.sink())
+                .into_iter()
+                .map(|(key, core)| {
+                    EvaluationDetails::from_core(
+                        key,
+                        core,
+                        user,
+                        snapshot.fetch_time_ms.map(system_time),
+                    )
+                    .map(|value| value.map(|value| value.to_owned_value()))
+                })
+                .collect::<Vec<_>>()
+        });
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
             for details in &all {
                 self.inner.options.hooks.flag_evaluated(details);
@@ -458,21 +445,23 @@ impl Client {
     #[must_use]
     pub fn get_key_and_value(&self, variation_id: &str) -> Option<(String, OwnedValue)> {
         self.ensure_fresh();
-        let snapshot = self.inner.snapshot.load();
-        let config = snapshot.effective.as_ref()?;
-        config
-            .key_and_value_for_variation_id(variation_id)
-            .map(|(key, value)| (key.to_owned(), value.to_owned_value()))
+        self.inner.published.read(|snapshot, _| {
+            snapshot
+                .effective
+                .as_ref()?
+                .key_and_value_for_variation_id(variation_id)
+                .map(|(key, value)| (key.to_owned(), value.to_owned_value()))
+        })
     }
 
     /// Sets the user evaluations use when none is passed.
     pub fn set_default_user(&self, user: User) {
-        self.inner.default_user.store(Some(Arc::new(user)));
+        self.inner.published.store_default_user(Some(user));
     }
 
     /// Clears the default user.
     pub fn clear_default_user(&self) {
-        self.inner.default_user.store(None);
+        self.inner.published.store_default_user(None);
     }
 
     fn report_config_missing(&self, key: &str, default: Option<Value<'_>>) {
@@ -497,18 +486,24 @@ impl Client {
 
     /// Makes reads current: waits for the first config in auto polling (at
     /// most max init wait), fetches when expired in lazy loading.
+    #[inline]
     fn ensure_fresh(&self) {
         match self.inner.options.polling_mode {
             PollingMode::Auto { .. } if !self.inner.initialized.load(Ordering::Acquire) => {
                 self.wait_until_initialized(None);
             }
-            PollingMode::Lazy { .. } => {
-                let due = self.inner.snapshot.load().lazy_due_at_ms;
-                if due.is_some_and(|due| due <= now_ms()) {
-                    let _ = self.refresh(Trigger::Lazy);
-                }
-            }
+            PollingMode::Lazy { .. } => self.refresh_if_expired(),
             _ => {}
+        }
+    }
+
+    fn refresh_if_expired(&self) {
+        let due = self
+            .inner
+            .published
+            .read(|snapshot, _| snapshot.lazy_due_at_ms);
+        if due.is_some_and(|due| due <= now_ms()) {
+            let _ = self.refresh(Trigger::Lazy);
         }
     }
 
@@ -750,7 +745,7 @@ impl Client {
             (_, Some(remote), None) | (None, Some(remote), _) => Some(Arc::clone(remote)),
             (_, None, local) => local.clone(),
         };
-        let previous = self.inner.snapshot.load();
+        let previous = self.inner.published.snapshot();
         let is_new = match (&previous.effective, &effective) {
             (Some(before), Some(after)) => !Arc::ptr_eq(before, after) && **before != **after,
             (None, Some(_)) => true,
@@ -769,7 +764,7 @@ impl Client {
             lazy_due_at_ms: state.refresher.lazy_due_at_ms(),
             effective: effective.clone(),
         };
-        self.inner.snapshot.store(Arc::new(snapshot));
+        self.inner.published.store_snapshot(snapshot);
         if is_new { effective } else { None }
     }
 

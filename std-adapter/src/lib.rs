@@ -22,6 +22,7 @@ mod logging;
 #[cfg(feature = "openfeature")]
 mod openfeature;
 mod options;
+mod read_view;
 #[cfg(feature = "redis")]
 mod redis_cache;
 mod transport;

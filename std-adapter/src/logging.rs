@@ -25,6 +25,15 @@ pub(crate) struct FacadeSink<'h> {
     pub(crate) hooks: &'h Hooks,
 }
 
+impl FacadeSink<'_> {
+    /// Whether no event of any level would be recorded (no logger enabled,
+    /// no error hooks): callers can then hand the core a sink it never asks.
+    #[inline]
+    pub(crate) fn is_silent(&self) -> bool {
+        log::max_level() == log::LevelFilter::Off && !self.hooks.has_error_hooks()
+    }
+}
+
 impl LogSink for FacadeSink<'_> {
     fn enabled(&self, level: LogLevel) -> bool {
         log::log_enabled!(target: LOG_TARGET, facade_level(level))

@@ -1,0 +1,216 @@
+//! What readers see, published by the client and cached per thread.
+//!
+//! The client publishes a [`Snapshot`] and the default user in `arc-swap`
+//! cells and bumps a generation counter after every change. A read first
+//! loads the counter (a plain atomic load: threads that only read never write
+//! to a shared cache line) and, while it is unchanged, evaluates on the
+//! `Arc`s a thread-local cache took at the last change. Only the first read
+//! of a thread after a change loads the cells (an `arc-swap` load, whose
+//! shared debt slots are what kept two reading threads from scaling).
+//!
+//! A thread's cache keeps the snapshots of the last few clients it read
+//! until it reads them again after a change, reads other clients, or exits;
+//! a closed client's config can so outlive `close` in threads that read it.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arc_swap::{ArcSwap, ArcSwapOption};
+use configcat_core::{Config, User};
+
+/// What evaluations read: swapped as a whole, never modified in place.
+#[derive(Default)]
+pub(crate) struct Snapshot {
+    /// What evaluations use: the remote config, the overrides, or both merged.
+    pub(crate) effective: Option<Arc<Config>>,
+    pub(crate) fetch_time_ms: Option<u64>,
+    /// Lazy loading: reads before this time need not look at the refresher.
+    pub(crate) lazy_due_at_ms: Option<u64>,
+}
+
+/// The published state of one client.
+pub(crate) struct Published {
+    /// Unique per client in this process (never reused, unlike an address).
+    id: u64,
+    /// Bumped after every store into `snapshot` or `default_user`.
+    generation: AtomicU64,
+    snapshot: ArcSwap<Snapshot>,
+    default_user: ArcSwapOption<User>,
+}
+
+/// One client's state as a thread last saw it.
+struct View {
+    client: u64,
+    generation: u64,
+    snapshot: Arc<Snapshot>,
+    default_user: Option<Arc<User>>,
+}
+
+/// Clients whose views a thread keeps; more than a program usually reads.
+const VIEWS_PER_THREAD: usize = 4;
+
+thread_local! {
+    static VIEWS: RefCell<[Option<View>; VIEWS_PER_THREAD]> =
+        const { RefCell::new([None, None, None, None]) };
+}
+
+impl Published {
+    pub(crate) fn new(snapshot: Snapshot, default_user: Option<User>) -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
+            snapshot: ArcSwap::from_pointee(snapshot),
+            default_user: ArcSwapOption::new(default_user.map(Arc::new)),
+        }
+    }
+
+    /// The current snapshot, straight from the cell (for writers and rare reads).
+    pub(crate) fn snapshot(&self) -> arc_swap::Guard<Arc<Snapshot>> {
+        self.snapshot.load()
+    }
+
+    pub(crate) fn store_snapshot(&self, snapshot: Snapshot) {
+        self.snapshot.store(Arc::new(snapshot));
+        // Release: a reader that sees the new generation sees the new snapshot.
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    pub(crate) fn store_default_user(&self, user: Option<User>) {
+        self.default_user.store(user.map(Arc::new));
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Runs `f` on the current snapshot and default user, from the calling
+    /// thread's cache when nothing changed since its last read.
+    ///
+    /// Re-entrant: `f` may read again (a hook that evaluates a flag); an
+    /// inner read that cannot update the cache reads the cells directly.
+    #[inline]
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Snapshot, Option<&User>) -> R) -> R {
+        // Loaded before the cells: a change after this load makes the cached
+        // view stale at the next read, never hides a change.
+        let generation = self.generation.load(Ordering::Acquire);
+        if VIEWS.try_with(|_| ()).is_err() {
+            // The thread is exiting and its cache is gone.
+            return self.read_cells(f);
+        }
+        VIEWS.with(|views| {
+            let borrowed = views.try_borrow().ok();
+            let view = borrowed.as_ref().and_then(|views| {
+                views
+                    .iter()
+                    .flatten()
+                    .find(|view| view.client == self.id && view.generation == generation)
+            });
+            if let Some(view) = view {
+                return f(&view.snapshot, view.default_user.as_deref());
+            }
+            drop(borrowed);
+            let snapshot = self.snapshot.load_full();
+            let default_user = self.default_user.load_full();
+            let result = f(&snapshot, default_user.as_deref());
+            self.remember(
+                views,
+                View {
+                    client: self.id,
+                    generation,
+                    snapshot,
+                    default_user,
+                },
+            );
+            result
+        })
+    }
+
+    #[cold]
+    fn read_cells<R>(&self, f: impl FnOnce(&Snapshot, Option<&User>) -> R) -> R {
+        let snapshot = self.snapshot.load();
+        let default_user = self.default_user.load();
+        f(&snapshot, default_user.as_deref())
+    }
+
+    /// Keeps `view` in the thread's cache, replacing this client's older view
+    /// or else the least recently added one.
+    #[cold]
+    fn remember(&self, views: &RefCell<[Option<View>; VIEWS_PER_THREAD]>, view: View) {
+        // Borrowed by an outer read on this thread: leave the cache alone.
+        let Ok(mut views) = views.try_borrow_mut() else {
+            return;
+        };
+        let slot = views
+            .iter()
+            .position(|old| old.as_ref().is_some_and(|old| old.client == self.id))
+            .or_else(|| views.iter().position(Option::is_none));
+        match slot.and_then(|index| views.get_mut(index)) {
+            Some(slot) => *slot = Some(view),
+            None => {
+                views.rotate_right(1);
+                if let Some(first) = views.first_mut() {
+                    *first = Some(view);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(value: bool) -> Option<Arc<Config>> {
+        let json = format!(r#"{{"f":{{"flag":{{"t":0,"v":{{"b":{value}}}}}}}}}"#);
+        Config::parse(json.as_bytes()).ok().map(Arc::new)
+    }
+
+    fn flag(published: &Published) -> Option<bool> {
+        published.read(|snapshot, _| {
+            let config = snapshot.effective.as_ref()?;
+            Some(config.get_value("flag", false, None, &configcat_core::NoLog))
+        })
+    }
+
+    #[test]
+    fn reads_see_every_change_and_many_clients_share_a_thread() {
+        let clients: Vec<Published> = (0..VIEWS_PER_THREAD + 2)
+            .map(|_| Published::new(Snapshot::default(), None))
+            .collect();
+        for round in 0..3 {
+            for (index, client) in clients.iter().enumerate() {
+                assert_eq!(
+                    flag(client),
+                    (round > 0).then_some(round == 1 || index % 2 == 0)
+                );
+                let value = round == 0 || index % 2 == 0;
+                client.store_snapshot(Snapshot {
+                    effective: config(value),
+                    ..Snapshot::default()
+                });
+                assert_eq!(flag(client), Some(value));
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_user_and_nested_reads() {
+        let published = Published::new(Snapshot::default(), Some(User::new("a")));
+        let id = |published: &Published| {
+            published.read(|_, user| user.map(|user| user.identifier().to_owned()))
+        };
+        assert_eq!(id(&published).as_deref(), Some("a"));
+        published.store_default_user(Some(User::new("b")));
+        // A read inside a read (a hook evaluating a flag) after a change.
+        let nested = published.read(|_, outer| {
+            published.store_default_user(None);
+            (
+                outer.map(User::identifier).map(str::to_owned),
+                id(&published),
+            )
+        });
+        assert_eq!(nested, (Some("b".to_owned()), None));
+        assert_eq!(id(&published), None);
+        let other = std::thread::scope(|scope| scope.spawn(|| id(&published)).join().ok());
+        assert_eq!(other, Some(None));
+    }
+}
