@@ -429,6 +429,7 @@ impl Config {
             warnings: Cell::new(None),
             log: EvaluationLog::new(log_enabled),
             last_hash: Cell::new(None),
+            last_version: Cell::new(None),
         };
         evaluator
             .log
@@ -622,7 +623,13 @@ struct Evaluator<'c, 'u> {
     /// The last confidential hash: the conditions of a rule (and the rules
     /// of a flag) often hash the same attribute with the same salts.
     last_hash: Cell<Option<(HashInput, Sha256Digest)>>,
+    /// The last user text parsed as a version (by address) and its parse:
+    /// the semver conditions of a flag usually read the same attribute.
+    last_version: Cell<Option<ParsedText<'u>>>,
 }
+
+/// A user text (by address and length) and its parse as a version.
+type ParsedText<'u> = ((usize, usize), Option<Version<'u>>);
 
 /// What a confidential hash was computed from, by address: only text that
 /// lives as long as the evaluation (the user's attributes, the config's
@@ -669,6 +676,22 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         let digest = confidential_hash(value, salt, context);
         self.last_hash.set(Some((input, digest)));
         digest
+    }
+
+    /// The user's text attribute as a version, parsed once per evaluation.
+    fn semver_of(&self, attribute: Attribute<'u>) -> Option<Version<'u>> {
+        let Attribute::Text(text) = attribute else {
+            return None;
+        };
+        let span = (text.as_ptr() as usize, text.len());
+        if let Some((last, version)) = self.last_version.get() {
+            if last == span {
+                return version;
+            }
+        }
+        let version = Version::parse(text);
+        self.last_version.set(Some((span, version)));
+        version
     }
 
     fn warn_user_missing(&self, key: &str) {
@@ -1149,7 +1172,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 ConditionResult::Matched(matched)
             }
             (ComparisonValue::Semver(_, expected), _) => {
-                let Some(actual) = semver_of(attribute) else {
+                let Some(actual) = self.semver_of(attribute) else {
                     return invalid_attribute(condition, attribute, ExpectedKind::Semver);
                 };
                 let Some(expected) = expected else {
@@ -1166,7 +1189,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 ConditionResult::Matched(matched)
             }
             (ComparisonValue::SemverList(items), _) => {
-                let Some(actual) = semver_of(attribute) else {
+                let Some(actual) = self.semver_of(attribute) else {
                     return invalid_attribute(condition, attribute, ExpectedKind::Semver);
                 };
                 let mut found = false;
@@ -1405,13 +1428,6 @@ const fn invalid_attribute<'c, 'u>(
             expected,
         },
     )
-}
-
-fn semver_of<'a>(attribute: Attribute<'a>) -> Option<Version<'a>> {
-    match attribute {
-        Attribute::Text(text) => Version::parse(text),
-        _ => None,
-    }
 }
 
 #[expect(

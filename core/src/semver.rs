@@ -1,121 +1,181 @@
 //! Semantic Versioning 2.0.0: strict parsing and precedence, without allocation.
 //!
-//! Numeric parts are kept as digit strings and compared by length first, so
-//! versions with arbitrarily large numbers compare correctly and parsing can
-//! never overflow. Build metadata is validated and then ignored, as the
+//! Numeric parts of up to 19 digits are kept as numbers; longer ones (which
+//! are always greater) as digit strings compared by length first, so versions
+//! with arbitrarily large numbers compare correctly and parsing can never
+//! overflow. Build metadata is validated and then ignored, as the
 //! specification demands for precedence.
 
 use alloc::boxed::Box;
 use core::cmp::Ordering;
-use core::ops::Range;
 
 /// A parsed version borrowing its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Version<'a> {
-    major: &'a str,
-    minor: &'a str,
-    patch: &'a str,
+    /// Major, minor and patch; only meaningful without `huge`.
+    numbers: [u64; 3],
     /// Dot-separated pre-release identifiers; empty when there are none.
     pre_release: &'a str,
+    /// `major.minor.patch` as written, when one of them has more than 19
+    /// digits (too large for `u64`).
+    huge: Option<&'a str>,
+}
+
+/// Digits that always fit a `u64`.
+const MAX_SMALL_DIGITS: usize = 19;
+
+/// A numeric part: a number, or the digits of one too large for `u64`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Numeric<'a> {
+    Small(u64),
+    /// More than 19 digits, no leading zero: greater than any `Small`.
+    Big(&'a str),
+}
+
+impl Numeric<'_> {
+    fn cmp(self, other: Self) -> Ordering {
+        match (self, other) {
+            (Self::Small(a), Self::Small(b)) => a.cmp(&b),
+            (Self::Small(_), Self::Big(_)) => Ordering::Less,
+            (Self::Big(_), Self::Small(_)) => Ordering::Greater,
+            (Self::Big(a), Self::Big(b)) => compare_numeric(a, b),
+        }
+    }
 }
 
 impl<'a> Version<'a> {
     /// Parses `text` after trimming surrounding white space.
     pub(crate) fn parse(text: &'a str) -> Option<Self> {
-        let text = text.trim();
-        let (without_build, build) = match text.split_once('+') {
-            Some((head, build)) => (head, Some(build)),
-            None => (text, None),
+        let text = trim(text);
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        let mut numbers = [0_u64; 3];
+        let mut huge = false;
+        for (index, number) in numbers.iter_mut().enumerate() {
+            if index > 0 {
+                if bytes.get(at) != Some(&b'.') {
+                    return None;
+                }
+                at += 1;
+            }
+            let start = at;
+            let mut value = 0_u64;
+            while let Some(&byte) = bytes.get(at) {
+                let digit = byte.wrapping_sub(b'0');
+                if digit > 9 {
+                    break;
+                }
+                // Wraps only past 19 digits, where the value is not used.
+                value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+                at += 1;
+            }
+            let digits = at - start;
+            // A numeric identifier: digits without a leading zero (except `0`).
+            if digits == 0 || (digits > 1 && bytes.get(start) == Some(&b'0')) {
+                return None;
+            }
+            huge |= digits > MAX_SMALL_DIGITS;
+            *number = value;
+        }
+        let (core, rest) = text.split_at_checked(at)?;
+        let (pre_release, build) = match rest.as_bytes().first() {
+            None => ("", None),
+            Some(b'-') => {
+                let pre = rest.get(1..)?;
+                match pre.split_once('+') {
+                    Some((pre, build)) => (pre, Some(build)),
+                    None => (pre, None),
+                }
+            }
+            Some(b'+') => ("", Some(rest.get(1..)?)),
+            Some(_) => return None,
         };
         if let Some(build) = build {
             if !build.split('.').all(is_identifier) {
                 return None;
             }
         }
-        let (core, pre_release) = match without_build.split_once('-') {
-            Some((core, pre)) => (core, Some(pre)),
-            None => (without_build, None),
-        };
-        let mut parts = core.split('.');
-        let major = parts.next().filter(|p| is_numeric_part(p))?;
-        let minor = parts.next().filter(|p| is_numeric_part(p))?;
-        let patch = parts.next().filter(|p| is_numeric_part(p))?;
-        if parts.next().is_some() {
-            return None;
-        }
-        let pre_release = match pre_release {
-            Some(pre) => {
-                let valid = pre
-                    .split('.')
-                    .all(|id| is_identifier(id) && (!is_all_digits(id) || is_numeric_part(id)));
-                if !valid {
-                    return None;
-                }
-                pre
+        if !pre_release.is_empty() || rest.starts_with('-') {
+            let valid = pre_release
+                .split('.')
+                .all(|id| is_identifier(id) && (!is_all_digits(id) || is_numeric_part(id)));
+            if !valid {
+                return None;
             }
-            None => "",
-        };
+        }
         Some(Self {
-            major,
-            minor,
-            patch,
+            numbers,
             pre_release,
+            huge: huge.then_some(core),
         })
     }
 
     /// Version precedence (build metadata ignored).
+    #[inline]
     pub(crate) fn precedence(&self, other: &Version<'_>) -> Ordering {
-        compare_numeric(self.major, other.major)
-            .then_with(|| compare_numeric(self.minor, other.minor))
-            .then_with(|| compare_numeric(self.patch, other.patch))
-            .then_with(|| compare_pre_release(self.pre_release, other.pre_release))
+        let order = if self.huge.is_none() && other.huge.is_none() {
+            self.numbers.cmp(&other.numbers)
+        } else {
+            (0..3).fold(Ordering::Equal, |order, index| {
+                order.then_with(|| self.numeric(index).cmp(other.numeric(index)))
+            })
+        };
+        if order.is_ne() || (self.pre_release.is_empty() && other.pre_release.is_empty()) {
+            return order;
+        }
+        compare_pre_release(self.pre_release, other.pre_release)
+    }
+
+    /// Major (0), minor (1) or patch (2), as a number or as digits.
+    fn numeric(&self, index: usize) -> Numeric<'a> {
+        let number = self.numbers.get(index).copied().unwrap_or_default();
+        let Some(core) = self.huge else {
+            return Numeric::Small(number);
+        };
+        match core.split('.').nth(index) {
+            Some(digits) if digits.len() > MAX_SMALL_DIGITS => Numeric::Big(digits),
+            _ => Numeric::Small(number),
+        }
+    }
+}
+
+/// `text` without surrounding white space; the common case (no space, ASCII
+/// at both ends) without decoding characters.
+#[inline]
+fn trim(text: &str) -> &str {
+    let clean = |byte: Option<&u8>| byte.is_some_and(|&b| b > b' ' && b < 0x80);
+    let bytes = text.as_bytes();
+    if clean(bytes.first()) && clean(bytes.last()) {
+        text
+    } else {
+        text.trim()
     }
 }
 
 /// A comparison value parsed once when the config is loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PreparedVersion {
-    text: Box<str>,
-    major: Range<u32>,
-    minor: Range<u32>,
-    patch: Range<u32>,
-    pre_release: Range<u32>,
+    numbers: [u64; 3],
+    pre_release: Box<str>,
+    huge: Option<Box<str>>,
 }
 
 impl PreparedVersion {
     pub(crate) fn parse(text: &str) -> Option<Self> {
         let version = Version::parse(text)?;
-        let trimmed = text.trim();
-        let base = trimmed.as_ptr() as usize;
-        let range = |part: &str| -> Option<Range<u32>> {
-            let start = u32::try_from((part.as_ptr() as usize).checked_sub(base)?).ok()?;
-            let end = start.checked_add(u32::try_from(part.len()).ok()?)?;
-            Some(start..end)
-        };
         Some(Self {
-            major: range(version.major)?,
-            minor: range(version.minor)?,
-            patch: range(version.patch)?,
-            pre_release: if version.pre_release.is_empty() {
-                0..0
-            } else {
-                range(version.pre_release)?
-            },
-            text: trimmed.into(),
+            numbers: version.numbers,
+            pre_release: version.pre_release.into(),
+            huge: version.huge.map(Box::from),
         })
     }
 
+    #[inline]
     pub(crate) fn version(&self) -> Version<'_> {
-        let part = |range: &Range<u32>| {
-            self.text
-                .get(range.start as usize..range.end as usize)
-                .unwrap_or_default()
-        };
         Version {
-            major: part(&self.major),
-            minor: part(&self.minor),
-            patch: part(&self.patch),
-            pre_release: part(&self.pre_release),
+            numbers: self.numbers,
+            pre_release: &self.pre_release,
+            huge: self.huge.as_deref(),
         }
     }
 }
@@ -192,7 +252,11 @@ mod tests {
             "1.10.0",
             "1.11.0",
             "2.0.0",
+            "9999999999999999999.0.0",
+            "10000000000000000000.0.0",
+            "18446744073709551616.0.0",
             "99999999999999999999999.0.0",
+            "99999999999999999999999.0.1",
         ];
         for pair in chain.windows(2) {
             assert_eq!(

@@ -4,6 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
+use crate::config::same_key;
 use crate::date_time::write_iso_utc;
 use crate::number::write_js_number;
 
@@ -203,18 +204,28 @@ impl User {
             .map(|(name, value)| (name.as_str(), value))
     }
 
+    #[inline]
     pub(crate) fn attribute(&self, name: &str) -> Option<Attribute<'_>> {
-        match name {
-            IDENTIFIER => Some(Attribute::Text(&self.identifier)),
-            EMAIL => self.email.as_deref().map(Attribute::Text),
-            COUNTRY => self.country.as_deref().map(Attribute::Text),
-            _ => self.custom(name).map(|value| match value {
+        // Compared in place (names are short): cheaper than `memcmp` calls.
+        let is = |known: &str| same_key(name.as_bytes(), known.as_bytes());
+        if is(IDENTIFIER) {
+            return Some(Attribute::Text(&self.identifier));
+        }
+        if is(EMAIL) {
+            return self.email.as_deref().map(Attribute::Text);
+        }
+        if is(COUNTRY) {
+            return self.country.as_deref().map(Attribute::Text);
+        }
+        self.custom
+            .iter()
+            .find(|(existing, _)| same_key(existing.as_bytes(), name.as_bytes()))
+            .map(|(_, value)| match value {
                 UserValue::Text(text) => Attribute::Text(text),
                 UserValue::Number(number) => Attribute::Number(*number),
                 UserValue::DateTime(seconds) => Attribute::DateTime(*seconds),
                 UserValue::StringList(list) => Attribute::StringList(list),
-            }),
-        }
+            })
     }
 }
 
