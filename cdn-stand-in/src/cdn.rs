@@ -92,9 +92,17 @@ struct State {
     versions: u64,
     fault: Option<ActiveFault>,
     requests: Vec<RecordedRequest>,
+    /// Requests dropped from `requests` by [`CdnStandIn::forget_requests`];
+    /// they still count.
+    forgotten: usize,
 }
 
 impl State {
+    /// Requests received so far, forgotten ones included.
+    fn request_count(&self) -> usize {
+        self.forgotten + self.requests.len()
+    }
+
     /// The fault for the request being served, counting it down.
     fn take_fault(&mut self) -> Option<Fault> {
         let active = self.fault.as_mut()?;
@@ -214,14 +222,27 @@ impl CdnStandIn {
     }
 
     /// The number of requests received so far, on any path (a request counts
-    /// once its head has been read, before it is answered).
+    /// once its head has been read, before it is answered). Forgotten
+    /// requests still count.
     pub fn request_count(&self) -> usize {
-        lock(&self.shared.state).requests.len()
+        lock(&self.shared.state).request_count()
     }
 
-    /// The requests received so far, in arrival order.
+    /// The requests received so far (since the last
+    /// [`forget_requests`](Self::forget_requests)), in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.state).requests.clone()
+    }
+
+    /// Drops the recorded requests and their memory; they still count in
+    /// [`request_count`](Self::request_count) and
+    /// [`wait_for_requests`](Self::wait_for_requests). For long runs that
+    /// measure the heap of the process: the record would grow with every
+    /// request.
+    pub fn forget_requests(&self) {
+        let mut state = lock(&self.shared.state);
+        state.forgotten += state.requests.len();
+        state.requests = Vec::new();
     }
 
     /// Blocks until at least `n` requests have been received or `timeout`
@@ -230,7 +251,7 @@ impl CdnStandIn {
         let deadline = Instant::now().checked_add(timeout);
         let mut state = lock(&self.shared.state);
         loop {
-            if state.requests.len() >= n {
+            if state.request_count() >= n {
                 return true;
             }
             let left = server::remaining(deadline);
