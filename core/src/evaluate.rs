@@ -725,7 +725,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             ));
         }
         for (rule_index, rule) in setting.rules.iter().enumerate() {
-            let result = self.evaluate_rule_conditions(setting, origin, rule, &visit, depth);
+            let result = if self.log.is_enabled() {
+                self.evaluate_rule_conditions(setting, origin, rule, &visit, depth)
+            } else {
+                self.rule_conditions_quiet(setting, origin, rule, &visit, depth)
+            };
             if !result.is_success() {
                 self.log.indent();
                 self.log.line(format_args!("{RULE_IGNORED}"));
@@ -863,6 +867,45 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             }
         }
         Err(EvaluationError::PercentageSumBelow100)
+    }
+
+    /// [`Self::evaluate_rule_conditions`] without the log: the same results,
+    /// in a loop that only evaluates.
+    fn rule_conditions_quiet(
+        &mut self,
+        setting: &'c Setting,
+        origin: Option<&'c Origin>,
+        rule: &'c TargetingRule,
+        visit: &Visit<'_>,
+        depth: usize,
+    ) -> ConditionResult<'c, 'u> {
+        for condition in &rule.conditions {
+            let result = match (condition, self.user) {
+                (Condition::User(condition), Some(user)) => self.evaluate_user_condition(
+                    condition,
+                    user,
+                    &setting.key,
+                    &setting.key,
+                    origin,
+                ),
+                (Condition::Segment(condition), Some(user)) => {
+                    self.evaluate_segment_condition(condition, user, &setting.key, origin)
+                }
+                (Condition::User(_) | Condition::Segment(_), None) => ConditionResult::NoUser,
+                (Condition::Prerequisite(prerequisite), _) => {
+                    self.evaluate_prerequisite(prerequisite, visit, depth)
+                }
+                (Condition::Invalid(defect), _) => {
+                    ConditionResult::Failed(EvaluationError::InvalidCondition(defect.message()))
+                }
+            };
+            // Matched(true) holds nothing to drop: no drop glue on the way on.
+            match result {
+                ConditionResult::Matched(true) => {}
+                other => return other,
+            }
+        }
+        ConditionResult::Matched(true)
     }
 
     fn evaluate_rule_conditions(
@@ -1220,9 +1263,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                         return;
                     }
                     found = match (value, &check) {
-                        (ComparisonValue::TextList(expected), _) => {
-                            expected.iter().any(|e| **e == *item)
-                        }
+                        (ComparisonValue::TextList(expected), _) => expected
+                            .iter()
+                            .any(|e| same_key(e.as_bytes(), item.as_bytes())),
                         (ComparisonValue::HashList { digests, .. }, Ok(Some(salt))) => {
                             let digest = if stable {
                                 self.stable_hash(item.as_bytes(), salt, context_salt)
