@@ -27,7 +27,10 @@ fn variation_id_lookup_skips_values_that_did_not_parse() {
                 .map(str::to_owned)
         })
         .collect();
-    assert!(served_ids.contains(&Some("ps-20".to_owned())), "{served_ids:?}");
+    assert!(
+        served_ids.contains(&Some("ps-20".to_owned())),
+        "{served_ids:?}"
+    );
     assert_eq!(
         config.key_and_value_for_variation_id("ps-20"),
         Some(("pageSize", configcat_core::Value::Int(20)))
@@ -59,7 +62,10 @@ fn an_etag_with_a_line_break_is_not_kept() {
     let entry = refresher.entry().expect("the config is kept");
     assert_eq!(entry.etag(), "");
     let payload = update.cache_payload.expect("a new config is written");
-    assert_eq!(payload, CacheEntry::new(2, "", std::str::from_utf8(body).unwrap()).payload());
+    assert_eq!(
+        payload,
+        CacheEntry::new(2, "", std::str::from_utf8(body).unwrap()).payload()
+    );
 
     let next = refresher.start_fetch(3, &NoLog).expect("online");
     assert_eq!(next.if_none_match, None);
