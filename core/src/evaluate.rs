@@ -1030,6 +1030,33 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 ConditionDefect::SegmentReferenceInvalid.message(),
             ));
         };
+        let is_in = condition.comparator == SegmentComparator::IsIn;
+        if !self.log.is_enabled() {
+            // The same results as below, without the log's bookkeeping.
+            for segment_condition in &segment.conditions {
+                let result = match segment_condition {
+                    Condition::User(user_condition) => self.evaluate_user_condition(
+                        user_condition,
+                        user,
+                        key,
+                        &segment.name,
+                        origin,
+                    ),
+                    Condition::Invalid(defect) => {
+                        ConditionResult::Failed(EvaluationError::InvalidCondition(defect.message()))
+                    }
+                    _ => ConditionResult::Failed(EvaluationError::InvalidCondition(
+                        ConditionDefect::Empty.message(),
+                    )),
+                };
+                match result {
+                    ConditionResult::Matched(true) => {}
+                    ConditionResult::Matched(false) => return ConditionResult::Matched(!is_in),
+                    other => return other,
+                }
+            }
+            return ConditionResult::Matched(is_in);
+        }
         self.log.line(format_args!("("));
         self.log.indent();
         self.log
@@ -1073,7 +1100,6 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         if !segment.conditions.is_empty() {
             self.log.dedent();
         }
-        let is_in = condition.comparator == SegmentComparator::IsIn;
         let condition_text = SegmentConditionText { condition, origin };
         match &result {
             ConditionResult::Matched(matched) => {
