@@ -108,8 +108,7 @@ impl Config {
     /// inside one setting (an unknown comparator, a missing segment, ...) do not
     /// fail the parse: that setting reports them when it is evaluated.
     pub fn parse(json: &[u8]) -> Result<Self, ParseError> {
-        let document: WireConfig =
-            serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
+        let document: WireConfig = from_json(json)?;
         Ok(prepare(document))
     }
 
@@ -120,8 +119,7 @@ impl Config {
     /// # Errors
     /// As [`Config::parse`]; also a simple-format value that is not a bool, number or text.
     pub fn parse_overrides(json: &[u8]) -> Result<Self, ParseError> {
-        let document: WireOverrideDocument =
-            serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))?;
+        let document: WireOverrideDocument = from_json(json)?;
         match document.flags {
             Some(flags) => {
                 let mut values = Vec::with_capacity(flags.0.len());
@@ -190,6 +188,17 @@ impl Config {
             settings,
         )
     }
+}
+
+/// Reads a JSON document. Text that is valid UTF-8 as a whole (checked once,
+/// fast) is read as `str`, so the parser does not validate every string
+/// again; anything else goes to the byte parser, which reports where it breaks.
+fn from_json<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, ParseError> {
+    let result = match core::str::from_utf8(json) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(json),
+    };
+    result.map_err(|e| ParseError::from_json(&e))
 }
 
 // ---- wire structs: the JSON shape, nothing more ----
