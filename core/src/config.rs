@@ -15,6 +15,7 @@ use core::fmt;
 use crate::comparator::{PrerequisiteComparator, SegmentComparator, UserComparator};
 use crate::hashing::Sha256Digest;
 use crate::semver::PreparedVersion;
+use crate::user::AttributeKey;
 use crate::value::{SettingType, Value};
 
 /// A parsed, validated config: the flags and settings of one ConfigCat config
@@ -305,6 +306,8 @@ impl ConditionDefect {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct UserCondition {
     pub(crate) attribute: Box<str>,
+    /// Where `attribute` lives in a [`crate::User`], found out once.
+    pub(crate) key: AttributeKey,
     pub(crate) comparator: UserComparator,
     pub(crate) value: ComparisonValue,
 }

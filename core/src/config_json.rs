@@ -22,6 +22,7 @@ use crate::config::{
 };
 use crate::hashing::decode_hex_digest;
 use crate::semver::PreparedVersion;
+use crate::user::AttributeKey;
 use crate::value::{OwnedValue, SettingType};
 
 /// Why a config JSON (or override file) was rejected.
@@ -745,6 +746,7 @@ fn prepare_user_condition(condition: WireUserCondition) -> Condition {
     };
     match prepare_comparison_value(comparator, condition.text, condition.number, condition.list) {
         Some(value) => Condition::User(UserCondition {
+            key: AttributeKey::of(&attribute),
             attribute: attribute.into_boxed_str(),
             comparator,
             value,

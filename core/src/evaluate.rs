@@ -1201,7 +1201,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         context_salt: &str,
         origin: Option<&'c Origin>,
     ) -> ConditionResult<'c, 'u> {
-        let attribute = match user.attribute(&condition.attribute) {
+        let attribute = match user.attribute_at(condition.key, &condition.attribute) {
             None | Some(Attribute::Text("")) => {
                 return ConditionResult::AttributeMissing(condition);
             }

@@ -206,26 +206,53 @@ impl User {
 
     #[inline]
     pub(crate) fn attribute(&self, name: &str) -> Option<Attribute<'_>> {
-        // Compared in place (names are short): cheaper than `memcmp` calls.
+        self.attribute_at(AttributeKey::of(name), name)
+    }
+
+    /// The attribute `name`, whose kind `key` was found out beforehand (at
+    /// config parse time for the attributes of conditions).
+    #[inline]
+    pub(crate) fn attribute_at(&self, key: AttributeKey, name: &str) -> Option<Attribute<'_>> {
+        match key {
+            AttributeKey::Identifier => Some(Attribute::Text(&self.identifier)),
+            AttributeKey::Email => self.email.as_deref().map(Attribute::Text),
+            AttributeKey::Country => self.country.as_deref().map(Attribute::Text),
+            AttributeKey::Custom => self
+                .custom
+                .iter()
+                // Compared in place (names are short): cheaper than `memcmp` calls.
+                .find(|(existing, _)| same_key(existing.as_bytes(), name.as_bytes()))
+                .map(|(_, value)| match value {
+                    UserValue::Text(text) => Attribute::Text(text),
+                    UserValue::Number(number) => Attribute::Number(*number),
+                    UserValue::DateTime(seconds) => Attribute::DateTime(*seconds),
+                    UserValue::StringList(list) => Attribute::StringList(list),
+                }),
+        }
+    }
+}
+
+/// Where a user attribute lives: one of the well-known fields, or the custom ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttributeKey {
+    Identifier,
+    Email,
+    Country,
+    Custom,
+}
+
+impl AttributeKey {
+    pub(crate) fn of(name: &str) -> Self {
         let is = |known: &str| same_key(name.as_bytes(), known.as_bytes());
         if is(IDENTIFIER) {
-            return Some(Attribute::Text(&self.identifier));
+            Self::Identifier
+        } else if is(EMAIL) {
+            Self::Email
+        } else if is(COUNTRY) {
+            Self::Country
+        } else {
+            Self::Custom
         }
-        if is(EMAIL) {
-            return self.email.as_deref().map(Attribute::Text);
-        }
-        if is(COUNTRY) {
-            return self.country.as_deref().map(Attribute::Text);
-        }
-        self.custom
-            .iter()
-            .find(|(existing, _)| same_key(existing.as_bytes(), name.as_bytes()))
-            .map(|(_, value)| match value {
-                UserValue::Text(text) => Attribute::Text(text),
-                UserValue::Number(number) => Attribute::Number(*number),
-                UserValue::DateTime(seconds) => Attribute::DateTime(*seconds),
-                UserValue::StringList(list) => Attribute::StringList(list),
-            })
     }
 }
 
