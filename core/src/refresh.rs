@@ -671,10 +671,12 @@ impl Refresher {
         }
         match CacheEntry::parse_payload(payload) {
             Ok((entry, config)) => {
-                let changed = self
-                    .entry
-                    .as_ref()
-                    .is_none_or(|current| current.etag != entry.etag);
+                // By the ETag, as the CDN means it; by the text too, so an entry
+                // written with a reused ETag cannot leave readers on a config
+                // other than the one kept (and written back) as current.
+                let changed = self.entry.as_ref().is_none_or(|current| {
+                    current.etag != entry.etag || current.config_json != entry.config_json
+                });
                 let newer = self
                     .entry
                     .as_ref()

@@ -71,3 +71,27 @@ fn an_etag_with_a_line_break_is_not_kept() {
     assert_eq!(next.if_none_match, None);
     assert!(next.headers().all(|(name, _)| name != "If-None-Match"));
 }
+
+/// `refresher`: a newer cache entry with the same ETag but another config
+/// replaced the kept entry without publishing its config, so readers stayed
+/// on a config other than the one the client kept and wrote back.
+#[test]
+fn a_cache_entry_reusing_the_etag_with_another_config_is_published() {
+    let options = RefreshOptions::new(PollingMode::Manual);
+    let mut refresher = Refresher::new(SDK_KEY, options, 0).expect("valid key");
+    let first = CacheEntry::new(10, "\"same\"", r#"{"f":{"a":{"t":0,"v":{"b":true}}}}"#);
+    let second = CacheEntry::new(20, "\"same\"", r#"{"f":{"b":{"t":0,"v":{"b":true}}}}"#);
+    let published = refresher
+        .handle_cache_payload(30, &first.payload(), &NoLog)
+        .expect("a first entry is published");
+    assert_eq!(published.keys().collect::<Vec<_>>(), ["a"]);
+    let published = refresher
+        .handle_cache_payload(40, &second.payload(), &NoLog)
+        .expect("another config under the same ETag is published too");
+    assert_eq!(published.keys().collect::<Vec<_>>(), ["b"]);
+    assert_eq!(refresher.entry(), Some(&second));
+    // The same entry again (only a newer fetch time) publishes nothing.
+    let confirmed = CacheEntry::new(50, "\"same\"", second.config_json());
+    assert!(refresher.handle_cache_payload(60, &confirmed.payload(), &NoLog).is_none());
+    assert_eq!(refresher.entry(), Some(&confirmed));
+}
