@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use configcat_core::{
     CacheState, Config, EventId, FetchResponse, FetchStep, Fetched, FlagValue, LogLevel, LogSink,
     NoLog, OverrideBehaviour, OwnedValue, PollingMode, RefreshError, RefreshOptions, RefreshUpdate,
-    Refresher, SdkKeyError, User, Value,
+    Refresher, SdkKeyError, TransportErrorKind, User, Value,
 };
 
 use crate::details::{EvaluationDetails, FlagError};
@@ -23,6 +23,11 @@ use crate::transport::Transport;
 
 /// How often an override file is checked for changes.
 const OVERRIDE_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How long `close` waits for background threads to notice it. Threads that
+/// are not inside an HTTP request end within microseconds; one inside a
+/// request is not waited for.
+const CLOSE_GRACE: Duration = Duration::from_millis(250);
 
 /// Why a client could not be created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +102,10 @@ struct Inner {
     /// Set once reads may stop waiting for the first config.
     initialized: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// How many background threads are still running; `thread_ended` is
+    /// signalled whenever one ends.
+    running_threads: Mutex<usize>,
+    thread_ended: Condvar,
     /// The thread that created the client and runs `Client::start`.
     starter: ThreadId,
 }
@@ -208,6 +217,8 @@ impl Client {
             closed: AtomicBool::new(false),
             initialized: AtomicBool::new(initialized),
             threads: Mutex::new(Vec::new()),
+            running_threads: Mutex::new(0),
+            thread_ended: Condvar::new(),
             starter: std::thread::current().id(),
             options,
         };
@@ -247,28 +258,43 @@ impl Client {
         drop(started);
         let mut threads = Vec::new();
         if matches!(inner.options.polling_mode, PollingMode::Auto { .. }) {
-            let client = self.clone();
-            threads.push(std::thread::spawn(move || client.poll_loop()));
+            threads.push(self.spawn_background(Self::poll_loop));
             // The poller may be stuck in a slow first fetch when max init wait
             // ends; this timer reports readiness then, without waiting for it.
             if !inner.initialized.load(Ordering::Acquire) {
-                let client = self.clone();
-                threads.push(std::thread::spawn(move || {
-                    client.report_ready_at_init_deadline()
-                }));
+                threads.push(self.spawn_background(Self::report_ready_at_init_deadline));
             }
         }
         if let Some(OverrideSource::File(path)) =
             inner.options.flag_overrides.as_ref().map(|o| &o.source)
         {
-            let client = self.clone();
             let path = path.clone();
-            threads.push(std::thread::spawn(move || {
+            threads.push(self.spawn_background(move |client: &Self| {
                 client.watch_override_file(&path, file_stamp_at_start);
             }));
         }
         lock(&inner.threads).extend(threads);
         self.report_ready_if_due();
+    }
+
+    /// Runs `work` on a thread of its own, counted in `running_threads`
+    /// until it ends (a panic included), so `close` can wait for it.
+    fn spawn_background(&self, work: impl FnOnce(&Self) + Send + 'static) -> JoinHandle<()> {
+        struct Running(Arc<Inner>);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                let mut running = lock(&self.0.running_threads);
+                *running = running.saturating_sub(1);
+                drop(running);
+                self.0.thread_ended.notify_all();
+            }
+        }
+        *lock(&self.inner.running_threads) += 1;
+        let client = self.clone();
+        std::thread::spawn(move || {
+            let _running = Running(Arc::clone(&client.inner));
+            work(&client);
+        })
     }
 
     /// A client another thread is still starting is returned by `get` only
@@ -674,6 +700,14 @@ impl Client {
         loop {
             let result = self.inner.transport.get(&request);
             let mut state = lock(&self.inner.state);
+            if self.inner.closed.load(Ordering::Acquire) {
+                // `close` did not wait for this request: end the refresh quietly, publishing nothing.
+                return state.refresher.handle_transport_error(
+                    TransportErrorKind::Other,
+                    "the client was closed during the request",
+                    &NoLog,
+                );
+            }
             let step = match result {
                 Ok(response) => state.refresher.handle_response(
                     now_ms(),
@@ -956,7 +990,12 @@ impl Client {
     }
 
     /// Stops the client's background work and removes it from the registry;
-    /// reads keep working on the last config. Returns once the threads have ended.
+    /// reads keep working on the last config.
+    ///
+    /// Returns promptly, without waiting for an HTTP request in flight (which
+    /// may take up to the connect plus read timeout): the background threads
+    /// end at once unless one is inside such a request; that one is left to
+    /// end on its own, and its result is dropped, never published.
     pub fn close(&self) {
         {
             let mut clients = lock(registry());
@@ -974,8 +1013,22 @@ impl Client {
         }
         self.inner.changed.notify_all();
         let threads = std::mem::take(&mut *lock(&self.inner.threads));
+        // A hook on a background thread may call `close`: that thread is still running.
+        let own = usize::from(
+            threads
+                .iter()
+                .any(|thread| thread.thread().id() == std::thread::current().id()),
+        );
+        let running = lock(&self.inner.running_threads);
+        let (running, _) = self
+            .inner
+            .thread_ended
+            .wait_timeout_while(running, CLOSE_GRACE, |running| *running > own)
+            .unwrap_or_else(PoisonError::into_inner);
+        drop(running);
         for thread in threads {
-            if thread.thread().id() != std::thread::current().id() {
+            // The rest are inside a request and detach: they check `closed` before publishing.
+            if thread.is_finished() {
                 let _ = thread.join();
             }
         }

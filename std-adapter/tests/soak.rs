@@ -762,9 +762,10 @@ fn fault_soak() {
     let end = driver.quiet_heap();
     let peak = HEAP.peak_usage();
 
-    // Close while a request stalls: bounded by the read timeout, not the
-    // stall. The client is offline: its first request once online stalls.
-    let want = driver.count("stall (at close)", Some(1102));
+    // Close while a request stalls: close does not wait for it (nor for the
+    // read timeout), and the request's end is neither published nor
+    // reported. The client is offline: its first request once online stalls.
+    driver.count("stall (at close)", None);
     driver
         .home
         .set_fault_for(Fault::Stall(Duration::from_secs(30)), 1);
@@ -774,11 +775,6 @@ fn fault_soak() {
     let closing = Instant::now();
     client.close();
     let close_took = closing.elapsed();
-    assert_eq!(
-        seen().by_id[1102],
-        want,
-        "the stalled poll ended (and was reported) before close returned"
-    );
     // Reads go on after close, on the last config.
     assert_eq!(client.get_value("version", -1_i64, None), driver.version);
     gate.stop();
@@ -849,8 +845,5 @@ fn fault_soak() {
         signed(end) - signed(baseline) < HEAP_SLACK,
         "the heap grew from {baseline} B to {end} B"
     );
-    assert!(
-        close_took < READ_TIMEOUT + Duration::from_secs(1),
-        "close took {close_took:?}"
-    );
+    assert!(close_took < READ_TIMEOUT / 2, "close took {close_took:?}");
 }
