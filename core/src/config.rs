@@ -284,6 +284,11 @@ pub(crate) enum ConditionDefect {
     ComparisonValueInvalid,
     SegmentReferenceInvalid,
     PrerequisiteValueInvalid,
+    /// While parsing only: an unknown comparator on a segment reference
+    /// whose range is not checked yet (out of range it is `SegmentReferenceInvalid`).
+    SegmentComparatorUnknown {
+        segment: u32,
+    },
 }
 
 impl ConditionDefect {
@@ -293,7 +298,9 @@ impl ConditionDefect {
                 "Condition isn't a type of user, segment, or prerequisite flag condition"
             }
             Self::AttributeNameMissing => "Comparison attribute name is missing",
-            Self::UnknownComparator => "Comparison operator is missing or invalid",
+            Self::UnknownComparator | Self::SegmentComparatorUnknown { .. } => {
+                "Comparison operator is missing or invalid"
+            }
             Self::ComparisonValueInvalid => "Comparison value is missing or invalid",
             Self::SegmentReferenceInvalid => "Segment reference is invalid",
             Self::PrerequisiteValueInvalid => {

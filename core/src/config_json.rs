@@ -208,7 +208,7 @@ struct WireConfig {
     #[serde(rename = "s", default)]
     segments: Option<Vec<WireSegment>>,
     #[serde(rename = "f", default)]
-    settings: Option<KeyedList<WireSetting>>,
+    settings: Option<PreparedSettings>,
 }
 
 #[derive(Deserialize)]
@@ -221,7 +221,7 @@ struct WireOverrideDocument {
     #[serde(rename = "s", default)]
     segments: Option<Vec<WireSegment>>,
     #[serde(rename = "f", default)]
-    settings: Option<KeyedList<WireSetting>>,
+    settings: Option<PreparedSettings>,
 }
 
 #[derive(Deserialize)]
@@ -478,6 +478,56 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for KeyedList<T> {
     }
 }
 
+/// The settings object (`f`), each setting turned into the model as soon as
+/// it is read: its wire structs live only while it is parsed, which keeps the
+/// parse's working set (and peak heap) small. Segment references are
+/// checked once the segments are known (they may come later in the document).
+struct PreparedSettings(Vec<Setting>);
+
+impl<'de> Deserialize<'de> for PreparedSettings {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SettingsVisitor;
+        impl<'de> Visitor<'de> for SettingsVisitor {
+            type Value = PreparedSettings;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // Cap the pre-allocation: the hint comes from the input.
+                let mut settings = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+                while let Some((key, setting)) = map.next_entry::<String, WireSetting>()? {
+                    settings.push(prepare_setting(key, setting));
+                }
+                Ok(PreparedSettings(settings))
+            }
+        }
+        deserializer.deserialize_map(SettingsVisitor)
+    }
+}
+
+/// Settles the segment references of `settings` once the number of segments
+/// is known: out of range is `SegmentReferenceInvalid`, whatever the comparator.
+fn check_segment_references(settings: &mut [Setting], segment_count: usize) {
+    let conditions = settings
+        .iter_mut()
+        .flat_map(|setting| setting.rules.iter_mut())
+        .flat_map(|rule| rule.conditions.iter_mut());
+    for condition in conditions {
+        let (segment, defect) = match condition {
+            Condition::Segment(reference) => (reference.segment, None),
+            Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { segment }) => {
+                (*segment, Some(ConditionDefect::UnknownComparator))
+            }
+            _ => continue,
+        };
+        if segment as usize >= segment_count {
+            *condition = Condition::Invalid(ConditionDefect::SegmentReferenceInvalid);
+        } else if let Some(defect) = defect {
+            *condition = Condition::Invalid(defect);
+        }
+    }
+}
+
 /// A simple-format override value: `Some` for bool, number or text, `None` for anything else.
 struct OverrideValue(Option<OwnedValue>);
 
@@ -565,14 +615,11 @@ fn prepare(document: WireConfig) -> Config {
                 .collect(),
         })
         .collect();
-    let segment_count = segments.len();
-    let settings = document
+    let mut settings = document
         .settings
-        .map(|list| list.0)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(key, setting)| prepare_setting(key, setting, segment_count))
-        .collect();
+        .map(|prepared| prepared.0)
+        .unwrap_or_default();
+    check_segment_references(&mut settings, segments.len());
     let preferences = preferences.map_or_else(Preferences::default, |p| Preferences {
         base_url: p.base_url.map(String::into_boxed_str),
         redirect: p.redirect.and_then(|code| match code {
@@ -589,7 +636,7 @@ fn prepare(document: WireConfig) -> Config {
     )
 }
 
-fn prepare_setting(key: String, setting: WireSetting, segment_count: usize) -> Setting {
+fn prepare_setting(key: String, setting: WireSetting) -> Setting {
     let setting_type = match setting.setting_type {
         Some(code) => SettingType::from_wire(code).ok_or(code),
         None => Err(-1),
@@ -616,7 +663,7 @@ fn prepare_setting(key: String, setting: WireSetting, segment_count: usize) -> S
                 .conditions
                 .unwrap_or_default()
                 .into_iter()
-                .map(|condition| prepare_condition(condition, segment_count))
+                .map(prepare_condition)
                 .collect(),
             then: match (rule.served, rule.percentage_options) {
                 (Some(value), _) => RuleOutcome::Value(served(value.value, value.variation_id)),
@@ -678,7 +725,9 @@ fn self_typed_value(value: WireValue) -> StoredValue {
     }
 }
 
-fn prepare_condition(condition: WireCondition, segment_count: usize) -> Condition {
+/// A condition of a setting; segment references are only checked for range
+/// later, by [`check_segment_references`].
+fn prepare_condition(condition: WireCondition) -> Condition {
     match condition {
         WireCondition {
             user: Some(user),
@@ -690,11 +739,7 @@ fn prepare_condition(condition: WireCondition, segment_count: usize) -> Conditio
             segment: Some(segment),
             prerequisite: None,
         } => {
-            let index = segment
-                .segment
-                .and_then(|index| usize::try_from(index).ok())
-                .filter(|&index| index < segment_count)
-                .and_then(|index| u32::try_from(index).ok());
+            let index = segment.segment.and_then(|index| u32::try_from(index).ok());
             let comparator = segment.comparator.and_then(SegmentComparator::from_code);
             match (index, comparator) {
                 (Some(segment), Some(comparator)) => Condition::Segment(SegmentCondition {
@@ -702,7 +747,9 @@ fn prepare_condition(condition: WireCondition, segment_count: usize) -> Conditio
                     comparator,
                 }),
                 (None, _) => Condition::Invalid(ConditionDefect::SegmentReferenceInvalid),
-                (_, None) => Condition::Invalid(ConditionDefect::UnknownComparator),
+                (Some(segment), None) => {
+                    Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { segment })
+                }
             }
         }
         WireCondition {
@@ -800,4 +847,55 @@ fn prepare_comparison_value(
         ComparatorKind::Number => ComparisonValue::Number(number?),
         ComparatorKind::Date => ComparisonValue::Date(number?),
     })
+}
+
+#[cfg(test)]
+mod segment_reference_tests {
+    use super::*;
+
+    fn condition(json: &str) -> Condition {
+        let config = Config::parse(json.as_bytes()).unwrap();
+        let rules = &config.settings[0].rules;
+        rules[0].conditions[0].clone()
+    }
+
+    #[test]
+    fn segment_references_are_checked_once_the_segments_are_known() {
+        // Settings before segments, as the document order allows.
+        let with = |reference: &str| {
+            condition(&alloc::format!(
+                r#"{{"f":{{"x":{{"t":0,"v":{{"b":false}},"r":[{{"c":[{{"s":{reference}}}],"s":{{"v":{{"b":true}}}}}}]}}}},
+                    "s":[{{"n":"a","r":[]}},{{"n":"b","r":[]}}]}}"#
+            ))
+        };
+        assert_eq!(
+            with(r#"{"s":1,"c":1}"#),
+            Condition::Segment(SegmentCondition {
+                segment: 1,
+                comparator: SegmentComparator::IsNotIn
+            })
+        );
+        let invalid = |defect| Condition::Invalid(defect);
+        assert_eq!(
+            with(r#"{"s":2,"c":0}"#),
+            invalid(ConditionDefect::SegmentReferenceInvalid)
+        );
+        // An unknown comparator: the reference is judged first.
+        assert_eq!(
+            with(r#"{"s":2,"c":9}"#),
+            invalid(ConditionDefect::SegmentReferenceInvalid)
+        );
+        assert_eq!(
+            with(r#"{"s":1,"c":9}"#),
+            invalid(ConditionDefect::UnknownComparator)
+        );
+        assert_eq!(
+            with(r#"{"s":4294967296,"c":0}"#),
+            invalid(ConditionDefect::SegmentReferenceInvalid)
+        );
+        assert_eq!(
+            with(r#"{"s":-1,"c":9}"#),
+            invalid(ConditionDefect::SegmentReferenceInvalid)
+        );
+    }
 }
