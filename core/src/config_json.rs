@@ -265,7 +265,7 @@ struct WireSetting {
 #[serde(remote = "Self")]
 struct WireRule {
     #[serde(rename = "c", default)]
-    conditions: Option<Vec<WireCondition>>,
+    conditions: Option<PreparedConditions>,
     #[serde(rename = "s", default)]
     served: Option<WireServed>,
     #[serde(rename = "p", default)]
@@ -505,6 +505,30 @@ impl<'de> Deserialize<'de> for PreparedSettings {
     }
 }
 
+/// The conditions of a targeting rule (`c`), each turned into the model as
+/// soon as it is read (no list of wire conditions).
+struct PreparedConditions(Box<[Condition]>);
+
+impl<'de> Deserialize<'de> for PreparedConditions {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ConditionsVisitor;
+        impl<'de> Visitor<'de> for ConditionsVisitor {
+            type Value = PreparedConditions;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut conditions = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                while let Some(condition) = seq.next_element::<WireCondition>()? {
+                    conditions.push(prepare_condition(condition));
+                }
+                Ok(PreparedConditions(conditions.into_boxed_slice()))
+            }
+        }
+        deserializer.deserialize_seq(ConditionsVisitor)
+    }
+}
+
 /// Settles the segment references of `settings` once the number of segments
 /// is known: out of range is `SegmentReferenceInvalid`, whatever the comparator.
 fn check_segment_references(settings: &mut [Setting], segment_count: usize) {
@@ -661,10 +685,8 @@ fn prepare_setting(key: String, setting: WireSetting) -> Setting {
         .map(|rule| TargetingRule {
             conditions: rule
                 .conditions
-                .unwrap_or_default()
-                .into_iter()
-                .map(prepare_condition)
-                .collect(),
+                .map(|prepared| prepared.0)
+                .unwrap_or_default(),
             then: match (rule.served, rule.percentage_options) {
                 (Some(value), _) => RuleOutcome::Value(served(value.value, value.variation_id)),
                 (None, Some(list)) => RuleOutcome::PercentageOptions(options(list)),
