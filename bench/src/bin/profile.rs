@@ -1,6 +1,9 @@
 //! Runs one workload in a loop, for a profiler (`valgrind --tool=callgrind`, `perf record`):
 //!
-//! `cargo run --release -p configcat-bench --bin profile -- <core|std|parse> <W1..W8|P1-...> [iterations]`
+//! `cargo run --release -p configcat-bench --bin profile -- <core|std|parse|ready> <W1..W8|P1-...> [iterations]`
+//!
+//! `parse` parses a P1 config and evaluates its first key; `ready` builds a
+//! std client on it (flag override file, LocalOnly) until it is ready.
 //!
 //! Prints the checksum of the iterations (after checking the workload's own
 //! checksum over users 0..1023) and the mean time per iteration.
@@ -17,7 +20,7 @@ use configcat_core::Config;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(path), Some(id)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: profile <core|std|parse> <workload id> [iterations]");
+        eprintln!("usage: profile <core|std|parse|ready> <workload id> [iterations]");
         return ExitCode::FAILURE;
     };
     let iterations: usize = args
@@ -48,6 +51,24 @@ fn run(path: &str, id: &str, iterations: usize) -> Result<(), String> {
             fold_first(&config, workload, Some(&workload.user), &mut fnv);
         }
         report(start, iterations, fnv);
+        return Ok(());
+    }
+    if path == "ready" {
+        let workload = suite
+            .parse
+            .iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| format!("no parse workload {id}"))?;
+        let mut total = std::time::Duration::ZERO;
+        for _ in 0..iterations {
+            let start = Instant::now();
+            let client = std_client(&workload.config)?;
+            total += start.elapsed();
+            client.close();
+        }
+        #[expect(clippy::cast_precision_loss, reason = "a mean for a human to read")]
+        let mean = total.as_nanos() as f64 / iterations.max(1) as f64;
+        println!("{iterations} iterations, {mean:.1} ns each (client build to ready)");
         return Ok(());
     }
     let workload = suite.workload(id)?;
