@@ -143,6 +143,8 @@ pub struct Setting {
     pub(crate) setting_type: Result<SettingType, i64>,
     pub(crate) served: Served,
     pub(crate) percentage_attribute: Option<Box<str>>,
+    /// Where the % options attribute lives in a [`crate::User`], found out once.
+    pub(crate) percentage_key: AttributeKey,
     pub(crate) rules: Box<[TargetingRule]>,
     pub(crate) percentage_options: Box<[PercentageOption]>,
     /// Index into `Config::origins`: whose salt and segments this setting uses.

@@ -177,6 +177,7 @@ impl Config {
                         variation_id: None,
                     },
                     percentage_attribute: None,
+                    percentage_key: AttributeKey::Identifier,
                     rules: Box::default(),
                     percentage_options: Box::default(),
                     origin: 0,
@@ -698,6 +699,10 @@ fn prepare_setting(key: String, setting: WireSetting) -> Setting {
         key: key.into_boxed_str(),
         setting_type,
         served: served(setting.value, setting.variation_id),
+        percentage_key: setting
+            .percentage_attribute
+            .as_deref()
+            .map_or(AttributeKey::Identifier, AttributeKey::of),
         percentage_attribute: setting.percentage_attribute.map(String::into_boxed_str),
         rules,
         percentage_options: options(setting.percentage_options.unwrap_or_default()),

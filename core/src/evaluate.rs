@@ -840,7 +840,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             .percentage_attribute
             .as_deref()
             .unwrap_or(crate::user::IDENTIFIER);
-        let Some(attribute) = user.attribute(attribute_name) else {
+        let Some(attribute) = user.attribute_at(setting.percentage_key, attribute_name) else {
             self.log.line(format_args!(
                 "Skipping % options because the User.{attribute_name} attribute is missing."
             ));

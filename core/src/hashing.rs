@@ -19,9 +19,11 @@ const MAX_BLOCKS: usize = 4;
 /// `parts` concatenated and padded as one SHA-1/SHA-256 message (both pad
 /// the same way), or `None` when longer than [`MAX_BLOCKS`].
 fn padded<'b>(parts: [&[u8]; 3], buffer: &'b mut [[u8; 64]; MAX_BLOCKS]) -> Option<&'b [[u8; 64]]> {
-    let length: usize = parts.iter().map(|part| part.len()).sum();
+    let length = parts
+        .iter()
+        .fold(0_usize, |sum, part| sum.saturating_add(part.len()));
     // The message, the 0x80 marker and the 64-bit length, in whole blocks.
-    let blocks = (length + 9).div_ceil(64);
+    let blocks = length.saturating_add(9).div_ceil(64);
     if blocks > MAX_BLOCKS {
         return None;
     }

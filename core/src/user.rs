@@ -204,11 +204,6 @@ impl User {
             .map(|(name, value)| (name.as_str(), value))
     }
 
-    #[inline]
-    pub(crate) fn attribute(&self, name: &str) -> Option<Attribute<'_>> {
-        self.attribute_at(AttributeKey::of(name), name)
-    }
-
     /// The attribute `name`, whose kind `key` was found out beforehand (at
     /// config parse time for the attributes of conditions).
     #[inline]
