@@ -193,6 +193,52 @@ mod tests {
     }
 
     #[test]
+    fn readers_never_go_back_and_see_the_last_change() {
+        // A writer publishes configs with increasing ints while two threads
+        // read: each reader's values never decrease, and a read after the
+        // writer is done sees the last one.
+        fn int_config(value: i64) -> Option<Arc<Config>> {
+            let json = format!(r#"{{"f":{{"n":{{"t":2,"v":{{"i":{value}}}}}}}}}"#);
+            Config::parse(json.as_bytes()).ok().map(Arc::new)
+        }
+        fn read_int(published: &Published) -> i64 {
+            published.read(|snapshot, _| {
+                snapshot.effective.as_ref().map_or(-1, |config| {
+                    config.get_value("n", -2_i64, None, &configcat_core::NoLog)
+                })
+            })
+        }
+        const LAST: i64 = 300;
+        let published = Published::new(Snapshot::default(), None);
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let readers: Vec<_> = (0..2)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut last = -1;
+                        while !done.load(Ordering::Acquire) {
+                            let value = read_int(&published);
+                            assert!(value >= last, "{value} after {last}");
+                            last = value;
+                        }
+                        read_int(&published)
+                    })
+                })
+                .collect();
+            for value in 0..=LAST {
+                published.store_snapshot(Snapshot {
+                    effective: int_config(value),
+                    ..Snapshot::default()
+                });
+            }
+            done.store(true, Ordering::Release);
+            for reader in readers {
+                assert_eq!(reader.join().ok(), Some(LAST));
+            }
+        });
+    }
+
+    #[test]
     fn the_default_user_and_nested_reads() {
         let published = Published::new(Snapshot::default(), Some(User::new("a")));
         let id = |published: &Published| {
