@@ -92,6 +92,10 @@ fn a_cache_entry_reusing_the_etag_with_another_config_is_published() {
     assert_eq!(refresher.entry(), Some(&second));
     // The same entry again (only a newer fetch time) publishes nothing.
     let confirmed = CacheEntry::new(50, "\"same\"", second.config_json());
-    assert!(refresher.handle_cache_payload(60, &confirmed.payload(), &NoLog).is_none());
+    assert!(
+        refresher
+            .handle_cache_payload(60, &confirmed.payload(), &NoLog)
+            .is_none()
+    );
     assert_eq!(refresher.entry(), Some(&confirmed));
 }
