@@ -27,6 +27,8 @@ mod cdn;
 mod http;
 mod proxy;
 mod server;
+mod versioned;
 
 pub use cdn::{CdnStandIn, Fault, RecordedRequest};
 pub use proxy::{HttpProxy, basic_authorization};
+pub use versioned::{VERSIONED_CONFIG_SETTINGS, holds_version, versioned_config};

@@ -48,10 +48,12 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use allocation_counter::{measure, opt_out};
-use configcat_cdn_stand_in::{CdnStandIn, Fault};
+use configcat_cdn_stand_in::{
+    CdnStandIn, Fault, VERSIONED_CONFIG_SETTINGS, holds_version, versioned_config,
+};
 use configcat_embedded::{
     Client, ClientOptions, EventId, Fetched, KeyValueStorage, LogLevel, LogSink, PollingMode,
-    RefreshError, TransportErrorKind, User, Value,
+    RefreshError, TransportErrorKind, User,
 };
 use embedded_svc::storage::{RawStorage, StorageBase};
 use tcp_connection::{TcpConnection, TcpError};
@@ -75,48 +77,8 @@ const READ_ROUNDS_PER_TICK: u64 = 7;
 const HEAP_SLACK: i64 = 2 * 1024;
 /// How long a stalled request hangs: past the read timeout.
 const STALL: Duration = Duration::from_millis(600);
-/// Padding settings per config, so that a half body is a real fraction of it.
-const PADDING: usize = 16;
-/// Settings per config: version, name, even, half, rollout and the padding.
-const FLAGS: usize = 5 + PADDING;
 
 // ---- configs -------------------------------------------------------------
-
-/// Config version `n`: every setting's value and variation id names `n`, so
-/// a read that mixes versions, or misses a setting, shows. `p` points at
-/// `base_url` with redirect mode `redirect`.
-fn config_json(n: i64, base_url: &str, redirect: u8) -> String {
-    let mut settings = format!(
-        r#""version":{{"t":2,"v":{{"i":{n}}},"i":"version-{n}"}},"name":{{"t":1,"v":{{"s":"config-{n}"}},"i":"name-{n}"}},"even":{{"t":0,"v":{{"b":{even}}},"i":"even-{n}"}},"half":{{"t":3,"v":{{"d":{n}.5}},"i":"half-{n}"}},"rollout":{{"t":1,"a":"Identifier","p":[{{"p":50,"v":{{"s":"{n}-a"}},"i":"rollout-a-{n}"}},{{"p":50,"v":{{"s":"{n}-b"}},"i":"rollout-b-{n}"}}],"v":{{"s":"{n}-none"}},"i":"rollout-{n}"}}"#,
-        even = n % 2 == 0
-    );
-    for i in 0..PADDING {
-        write!(
-            settings,
-            r#","pad{i:02}":{{"t":1,"v":{{"s":"{n}"}},"i":"pad{i:02}-{n}"}}"#
-        )
-        .unwrap();
-    }
-    format!(r#"{{"p":{{"u":"{base_url}","r":{redirect},"s":"salt"}},"f":{{{settings}}}}}"#)
-}
-
-/// Whether `value` is what setting `key` holds in config version `n`.
-fn consistent(key: &str, value: Value<'_>, n: i64) -> bool {
-    let number = |text: &str| text.parse::<i64>().ok() == Some(n);
-    match (key, value) {
-        ("version", Value::Int(v)) => v == n,
-        ("name", Value::Text(text)) => text.strip_prefix("config-").is_some_and(number),
-        ("even", Value::Bool(even)) => even == (n % 2 == 0),
-        // Versions are small: exact in an f64.
-        ("half", Value::Float(half)) => (half - 0.5 - n as f64).abs() < f64::EPSILON,
-        ("rollout", Value::Text(text)) => text
-            .strip_suffix("-a")
-            .or_else(|| text.strip_suffix("-b"))
-            .is_some_and(number),
-        (pad, Value::Text(text)) if pad.starts_with("pad") => number(text),
-        _ => false,
-    }
-}
 
 // ---- what the device brings -------------------------------------------------
 
@@ -268,7 +230,7 @@ impl<'a> Soak<'a> {
         let client = self.client_ref();
         for _ in 0..READ_ROUNDS_PER_TICK {
             let all = client.get_all_value_details(Some(&self.user));
-            assert_eq!(all.len(), FLAGS, "{all:?}");
+            assert_eq!(all.len(), VERSIONED_CONFIG_SETTINGS, "{all:?}");
             for (key, details) in &all {
                 let id_ok = details
                     .variation_id
@@ -277,7 +239,7 @@ impl<'a> Soak<'a> {
                 assert!(
                     details
                         .value
-                        .is_some_and(|value| consistent(key, value, self.version))
+                        .is_some_and(|value| holds_version(key, value, self.version))
                         && id_ok
                         && !details.is_default_value
                         && details.error.is_none(),
@@ -286,9 +248,9 @@ impl<'a> Soak<'a> {
                 );
             }
             let values = client.get_all_values(Some(&self.user));
-            assert_eq!(values.len(), FLAGS, "{values:?}");
+            assert_eq!(values.len(), VERSIONED_CONFIG_SETTINGS, "{values:?}");
             for (key, value) in values {
-                assert!(consistent(key, value, self.version), "{key}: {value:?}");
+                assert!(holds_version(key, value, self.version), "{key}: {value:?}");
             }
             assert_eq!(
                 client.get_value("version", -1_i64, Some(&self.user)),
@@ -335,7 +297,12 @@ impl<'a> Soak<'a> {
         let n = self.published;
         // The ETag it returns is dropped inside too: allocated uncounted,
         // it must not be freed counted.
-        quietly(|| drop(self.home.set_config(&config_json(n, base_url, redirect))));
+        quietly(|| {
+            drop(
+                self.home
+                    .set_config(&versioned_config(n, base_url, redirect)),
+            )
+        });
     }
 
     fn set_fault_for(&self, cdn: &CdnStandIn, fault: impl FnOnce() -> Fault, n: usize) {
@@ -408,7 +375,7 @@ impl<'a> Soak<'a> {
         self.count("redirect loop");
         let other_requests = self.other.request_count();
         let (version, other_url) = (self.version, self.other_url);
-        let away = || Fault::Body(config_json(version, other_url, 2).into_bytes());
+        let away = || Fault::Body(versioned_config(version, other_url, 2).into_bytes());
         self.set_fault_for(self.home, away, 2);
         assert_eq!(self.tick(&[1104]), Ok(Fetched::New));
         assert_eq!(self.other.request_count() - other_requests, 1);
@@ -550,8 +517,8 @@ fn fault_soak() {
     let (home_url, other_url) = (home.base_url(), other.base_url());
     // The other stand-in always sends the client home (forced), with a
     // config (version 0) that must never be served.
-    other.set_fault(Fault::Body(config_json(0, &home_url, 2).into_bytes()));
-    let half_config = config_json(1, &home_url, 0);
+    other.set_fault(Fault::Body(versioned_config(0, &home_url, 2).into_bytes()));
+    let half_config = versioned_config(1, &home_url, 0);
     let invalid_bodies = [
         b"{not json".to_vec(),
         Vec::new(),

@@ -44,7 +44,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use configcat_cdn_stand_in::{CdnStandIn, Fault};
+use configcat_cdn_stand_in::{
+    CdnStandIn, Fault, VERSIONED_CONFIG_SETTINGS, holds_version, versioned_config,
+};
 use configcat_std::{
     CacheState, Client, Config, EvaluationDetails, Hooks, OwnedValue, RefreshError, User,
 };
@@ -77,48 +79,8 @@ const STALL: Duration = Duration::from_millis(2_000);
 /// healthy reply that a loaded CI machine delays for a while is not counted
 /// as a timeout over a run of many thousands of requests.
 const READ_TIMEOUT: Duration = Duration::from_millis(1_000);
-/// Padding settings per config, so that a half body is a real fraction of it.
-const PADDING: usize = 16;
-/// Settings per config: version, name, even, half, rollout and the padding.
-const FLAGS: usize = 5 + PADDING;
 
 // ---- configs -------------------------------------------------------------
-
-/// Config version `n`: every setting's value and variation id names `n`, so
-/// a read that mixes versions, or misses a setting, shows. `p` points at
-/// `base_url` with redirect mode `redirect`.
-fn config_json(n: i64, base_url: &str, redirect: u8) -> String {
-    let mut settings = format!(
-        r#""version":{{"t":2,"v":{{"i":{n}}},"i":"version-{n}"}},"name":{{"t":1,"v":{{"s":"config-{n}"}},"i":"name-{n}"}},"even":{{"t":0,"v":{{"b":{even}}},"i":"even-{n}"}},"half":{{"t":3,"v":{{"d":{n}.5}},"i":"half-{n}"}},"rollout":{{"t":1,"a":"Identifier","p":[{{"p":50,"v":{{"s":"{n}-a"}},"i":"rollout-a-{n}"}},{{"p":50,"v":{{"s":"{n}-b"}},"i":"rollout-b-{n}"}}],"v":{{"s":"{n}-none"}},"i":"rollout-{n}"}}"#,
-        even = n % 2 == 0
-    );
-    for i in 0..PADDING {
-        write!(
-            settings,
-            r#","pad{i:02}":{{"t":1,"v":{{"s":"{n}"}},"i":"pad{i:02}-{n}"}}"#
-        )
-        .unwrap();
-    }
-    format!(r#"{{"p":{{"u":"{base_url}","r":{redirect},"s":"salt"}},"f":{{{settings}}}}}"#)
-}
-
-/// Whether `value` is what setting `key` holds in config version `n`.
-fn consistent(key: &str, value: &OwnedValue, n: i64) -> bool {
-    let number = |text: &str| text.parse::<i64>().ok() == Some(n);
-    match (key, value) {
-        ("version", OwnedValue::Int(v)) => *v == n,
-        ("name", OwnedValue::Text(text)) => text.strip_prefix("config-").is_some_and(number),
-        ("even", OwnedValue::Bool(even)) => *even == (n % 2 == 0),
-        // Versions are small: exact in an f64.
-        ("half", OwnedValue::Float(half)) => (*half - 0.5 - n as f64).abs() < f64::EPSILON,
-        ("rollout", OwnedValue::Text(text)) => text
-            .strip_suffix("-a")
-            .or_else(|| text.strip_suffix("-b"))
-            .is_some_and(number),
-        (pad, OwnedValue::Text(text)) if pad.starts_with("pad") => number(text),
-        _ => false,
-    }
-}
 
 /// The version of a whole-config read, or why it is not one complete config.
 fn version_of_details(all: &[EvaluationDetails<Option<OwnedValue>>]) -> Result<i64, String> {
@@ -130,9 +92,9 @@ fn version_of_details(all: &[EvaluationDetails<Option<OwnedValue>>]) -> Result<i
             _ => None,
         })
         .ok_or_else(|| format!("no version in {all:?}"))?;
-    if all.len() != FLAGS {
+    if all.len() != VERSIONED_CONFIG_SETTINGS {
         return Err(format!(
-            "{} settings instead of {FLAGS}: {all:?}",
+            "{} settings instead of {VERSIONED_CONFIG_SETTINGS}: {all:?}",
             all.len()
         ));
     }
@@ -140,7 +102,7 @@ fn version_of_details(all: &[EvaluationDetails<Option<OwnedValue>>]) -> Result<i
         let value_ok = details
             .value
             .as_ref()
-            .is_some_and(|value| consistent(&details.key, value, n));
+            .is_some_and(|value| holds_version(&details.key, value.as_value(), n));
         let id_ok = details
             .variation_id
             .as_deref()
@@ -158,7 +120,11 @@ fn version_of_values(values: &HashMap<String, OwnedValue>) -> Result<i64, String
     let Some(OwnedValue::Int(n)) = values.get("version") else {
         return Err(format!("no version in {values:?}"));
     };
-    if values.len() != FLAGS || !values.iter().all(|(key, value)| consistent(key, value, *n)) {
+    if values.len() != VERSIONED_CONFIG_SETTINGS
+        || !values
+            .iter()
+            .all(|(key, value)| holds_version(key, value.as_value(), *n))
+    {
         return Err(format!("not one complete config: {values:?}"));
     }
     Ok(*n)
@@ -323,7 +289,7 @@ fn hooks(home_url: String) -> Hooks {
             let published = PUBLISHED.load(Ordering::Acquire);
             let points_home = config.preferences().base_url() == Some(home_url.as_str());
             note(|seen| {
-                if name != format!("config-{n}") || config.keys().len() != FLAGS {
+                if name != format!("config-{n}") || config.keys().len() != VERSIONED_CONFIG_SETTINGS {
                     seen.failure
                         .get_or_insert(format!("changed to an incomplete config {n}: {name}"));
                 }
@@ -520,7 +486,7 @@ impl Driver {
         self.version += 1;
         PUBLISHED.store(self.version, Ordering::Release);
         self.home
-            .set_config(&config_json(self.version, base_url, redirect));
+            .set_config(&versioned_config(self.version, base_url, redirect));
     }
 
     fn wait_for_home_version(&self) {
@@ -594,7 +560,7 @@ impl Driver {
     fn redirect_loop(&mut self) {
         let want = self.count("redirect loop", Some(1104));
         let (changes, other_requests) = (seen().changes, self.other.request_count());
-        let away = config_json(self.version, &self.other_url(), 2);
+        let away = versioned_config(self.version, &self.other_url(), 2);
         self.home.set_fault_for(Fault::Body(away.into_bytes()), 2);
         wait_until("the redirect loop report", |seen| seen.by_id[1104] >= want);
         let version = self.version;
@@ -695,10 +661,10 @@ fn fault_soak() {
     // The other stand-in always sends the client home (forced), with a
     // config (version 0) that must never be served.
     other.set_fault(Fault::Body(
-        config_json(0, &home.base_url(), 2).into_bytes(),
+        versioned_config(0, &home.base_url(), 2).into_bytes(),
     ));
     PUBLISHED.store(1, Ordering::Release);
-    home.set_config(&config_json(1, &home.base_url(), 0));
+    home.set_config(&versioned_config(1, &home.base_url(), 0));
 
     let started = Instant::now();
     let client = Client::get(
@@ -721,7 +687,7 @@ fn fault_soak() {
         })
         .collect();
 
-    let half_config = config_json(1, &home.base_url(), 0);
+    let half_config = versioned_config(1, &home.base_url(), 0);
     let invalid_bodies = vec![
         b"{not json".to_vec(),
         Vec::new(),
