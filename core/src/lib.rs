@@ -54,7 +54,7 @@ pub use config::{
 };
 pub use config_json::{ParseError, ParseErrorKind};
 pub use evaluate::{EvaluationDetails, EvaluationError, MAX_PREREQUISITE_DEPTH};
-pub use log_event::{EventId, LogLevel, LogSink, NoLog};
+pub use log_event::{EventId, LogLevel, LogSink, NoLog, emit, report_config_missing};
 pub use overrides::OverrideBehaviour;
 pub use refresh::{
     CacheEntry, CachePayloadError, CacheState, DataGovernance, EU_ONLY_BASE_URL, FetchRequest,

@@ -153,9 +153,29 @@ impl<S: LogSink + ?Sized> LogSink for &S {
     }
 }
 
-/// Sends one event if the sink wants its level.
-pub(crate) fn emit(sink: &dyn LogSink, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
+/// Sends one event if the sink wants its level (the adapters' events too).
+pub fn emit(sink: &dyn LogSink, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
     if sink.enabled(level) {
         sink.event(level, id, message);
     }
+}
+
+/// Reports 1000: a setting was read before any config was there (no fetch,
+/// cache or override has delivered one yet), so `default` is returned.
+pub fn report_config_missing(sink: &dyn LogSink, key: &str, default: Option<crate::Value<'_>>) {
+    struct Shown<'a>(Option<crate::Value<'a>>);
+    impl fmt::Display for Shown<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.map_or(Ok(()), |value| value.fmt(f))
+        }
+    }
+    emit(
+        sink,
+        LogLevel::Error,
+        EventId::ConfigJsonMissing,
+        format_args!(
+            "Config JSON is not present when evaluating setting '{key}'. Returning the `default_value` parameter that you specified in your application: '{}'.",
+            Shown(default)
+        ),
+    );
 }

@@ -8,7 +8,7 @@ use core::fmt;
 use configcat_core::{
     CacheState, Config, EventId, FetchRequest, FetchStep, Fetched, FlagValue, LogLevel, LogSink,
     PollingMode, RefreshError, RefreshOptions, RefreshUpdate, Refresher, SdkKeyError,
-    TransportErrorKind, User, Value,
+    TransportErrorKind, User, Value, emit,
 };
 
 use crate::details::{EvaluationDetails, FlagError};
@@ -394,21 +394,7 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     }
 
     fn report_config_missing(&self, key: &str, default: Option<Value<'_>>) {
-        struct Shown<'a>(Option<Value<'a>>);
-        impl fmt::Display for Shown<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.map_or(Ok(()), |value| value.fmt(f))
-            }
-        }
-        emit(
-            &self.sink,
-            LogLevel::Error,
-            EventId::ConfigJsonMissing,
-            format_args!(
-                "Config JSON is not present when evaluating setting '{key}'. Returning the `default_value` parameter that you specified in your application: '{}'.",
-                Shown(default)
-            ),
-        );
+        configcat_core::report_config_missing(&self.sink, key, default);
     }
 
     /// The parsed config in use, if any.
@@ -482,11 +468,5 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     /// The log sink.
     pub const fn sink(&self) -> &L {
         &self.sink
-    }
-}
-
-fn emit(sink: &dyn LogSink, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
-    if sink.enabled(level) {
-        sink.event(level, id, message);
     }
 }

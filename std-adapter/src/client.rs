@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use configcat_core::{
     CacheState, Config, EventId, FetchResponse, FetchStep, Fetched, FlagValue, LogLevel, LogSink,
     NoLog, OverrideBehaviour, OwnedValue, PollingMode, RefreshError, RefreshOptions, RefreshUpdate,
-    Refresher, SdkKeyError, TransportErrorKind, User, Value,
+    Refresher, SdkKeyError, TransportErrorKind, User, Value, emit,
 };
 
 use crate::details::{EvaluationDetails, FlagError};
@@ -491,21 +491,7 @@ impl Client {
     }
 
     fn report_config_missing(&self, key: &str, default: Option<Value<'_>>) {
-        struct Shown<'a>(Option<Value<'a>>);
-        impl fmt::Display for Shown<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.map_or(Ok(()), |value| value.fmt(f))
-            }
-        }
-        emit(
-            &self.sink(),
-            LogLevel::Error,
-            EventId::ConfigJsonMissing,
-            format_args!(
-                "Config JSON is not present when evaluating setting '{key}'. Returning the `default_value` parameter that you specified in your application: '{}'.",
-                Shown(default)
-            ),
-        );
+        configcat_core::report_config_missing(&self.sink(), key, default);
     }
 
     // ---- refreshing --------------------------------------------------------
@@ -1077,10 +1063,4 @@ fn file_stamp(path: &PathBuf) -> Option<FileStamp> {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn emit(sink: &dyn LogSink, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
-    if sink.enabled(level) {
-        sink.event(level, id, message);
-    }
 }
