@@ -1,16 +1,17 @@
 //! Reading config JSON v6 (and the simple `{"flags": {...}}` override format).
 //!
-//! Two steps: serde reads the one-letter-key JSON into private wire structs
-//! (shape and types only), then [`prepare`] turns them into the validated
-//! model of [`crate::config`], decoding and parsing every comparison value once.
+//! One pass over the text with [`crate::json::Reader`]: every object is read
+//! member by member straight into the validated model of [`crate::config`],
+//! decoding and parsing every comparison value once. Members may come in any
+//! order; the few whose meaning depends on another member (a value on its
+//! setting's type, a comparison value on its comparator) wait in small
+//! borrowed buffers until their object ends.
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::comparator::{
     ComparatorKind, PrerequisiteComparator, SegmentComparator, UserComparator,
@@ -21,6 +22,7 @@ use crate::config::{
     StoredValue, TargetingRule, UserCondition,
 };
 use crate::hashing::decode_hex_digest;
+use crate::json::{self, ErrorClass, JsonError, Kind, Number, Problem, Reader, SeenMembers};
 use crate::semver::PreparedVersion;
 use crate::user::AttributeKey;
 use crate::value::{OwnedValue, SettingType};
@@ -67,18 +69,18 @@ impl ParseError {
         self.column
     }
 
-    fn from_json(error: &serde_json::Error) -> Self {
-        use serde_json::error::Category;
-        let kind = match error.classify() {
-            Category::Eof => ParseErrorKind::Truncated,
-            Category::Data => ParseErrorKind::Shape,
-            Category::Syntax | Category::Io => ParseErrorKind::Syntax,
+    fn from_json(error: &JsonError, input: &[u8]) -> Self {
+        let kind = match error.class {
+            ErrorClass::Eof => ParseErrorKind::Truncated,
+            ErrorClass::Shape => ParseErrorKind::Shape,
+            ErrorClass::Syntax => ParseErrorKind::Syntax,
         };
+        let (line, column) = error.line_and_column(input);
         Self {
             kind,
-            line: error.line(),
-            column: error.column(),
-            detail: alloc::format!("{error}").into(),
+            line,
+            column,
+            detail: alloc::format!("{} at line {line} column {column}", error.problem).into(),
         }
     }
 }
@@ -109,8 +111,7 @@ impl Config {
     /// inside one setting (an unknown comparator, a missing segment, ...) do not
     /// fail the parse: that setting reports them when it is evaluated.
     pub fn parse(json: &[u8]) -> Result<Self, ParseError> {
-        let document: WireConfig = from_json(json)?;
-        Ok(prepare(document))
+        read_document(json, false).map(Document::into_config)
     }
 
     /// Parses a flag-override document: either the simple format
@@ -120,34 +121,28 @@ impl Config {
     /// # Errors
     /// As [`Config::parse`]; also a simple-format value that is not a bool, number or text.
     pub fn parse_overrides(json: &[u8]) -> Result<Self, ParseError> {
-        let document: WireOverrideDocument = from_json(json)?;
-        match document.flags {
-            Some(flags) => {
-                let mut values = Vec::with_capacity(flags.0.len());
-                for (key, OverrideValue(value)) in flags.0 {
-                    match value {
-                        Some(value) => values.push((key, value)),
-                        None => {
-                            return Err(ParseError {
-                                kind: ParseErrorKind::UnsupportedOverrideValue,
-                                line: 0,
-                                column: 0,
-                                detail: alloc::format!(
-                                    "the value of flags.{key} is not a bool, number or text"
-                                )
-                                .into(),
-                            });
-                        }
-                    }
+        let mut document = read_document(json, true)?;
+        let Some(flags) = document.flags.take() else {
+            return Ok(document.into_config());
+        };
+        let mut values = Vec::with_capacity(flags.len());
+        for (key, value) in flags {
+            match value {
+                Some(value) => values.push((String::from(key), value)),
+                None => {
+                    return Err(ParseError {
+                        kind: ParseErrorKind::UnsupportedOverrideValue,
+                        line: 0,
+                        column: 0,
+                        detail: alloc::format!(
+                            "the value of flags.{key} is not a bool, number or text"
+                        )
+                        .into(),
+                    });
                 }
-                Ok(Self::from_values(values))
             }
-            None => Ok(prepare(WireConfig {
-                preferences: document.preferences,
-                segments: document.segments,
-                settings: document.settings,
-            })),
         }
+        Ok(Self::from_values(values))
     }
 
     /// A config of settings without rules, one per `(key, value)`, as a flag
@@ -192,235 +187,722 @@ impl Config {
     }
 }
 
-/// Reads a JSON document. (Reading valid UTF-8 text as `str` would spare
-/// the parser a UTF-8 check per string, 8 % of a parse, but the second
-/// monomorphization of the parser costs 28 KiB of code on the embedded target.)
-fn from_json<'de, T: Deserialize<'de>>(json: &'de [u8]) -> Result<T, ParseError> {
-    serde_json::from_slice(json).map_err(|e| ParseError::from_json(&e))
+// ---- the document, read member by member ----
+
+type Read<T> = Result<T, JsonError>;
+
+/// A document's top-level members, the settings already in the model.
+struct Document<'a> {
+    /// The simple override format's `flags`, when reading overrides.
+    flags: Option<Vec<(Cow<'a, str>, Option<OwnedValue>)>>,
+    preferences: Option<WirePreferences<'a>>,
+    segments: Vec<Segment>,
+    settings: Vec<Setting>,
 }
 
-// ---- wire structs: the JSON shape, nothing more ----
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireConfig {
-    #[serde(rename = "p", default)]
-    preferences: Option<WirePreferences>,
-    #[serde(rename = "s", default)]
-    segments: Option<Vec<WireSegment>>,
-    #[serde(rename = "f", default)]
-    settings: Option<PreparedSettings>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireOverrideDocument {
-    #[serde(default)]
-    flags: Option<KeyedList<OverrideValue>>,
-    #[serde(rename = "p", default)]
-    preferences: Option<WirePreferences>,
-    #[serde(rename = "s", default)]
-    segments: Option<Vec<WireSegment>>,
-    #[serde(rename = "f", default)]
-    settings: Option<PreparedSettings>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WirePreferences {
-    #[serde(rename = "u", default)]
-    base_url: Option<String>,
-    #[serde(rename = "r", default, deserialize_with = "optional_integer")]
+struct WirePreferences<'a> {
+    base_url: Option<Cow<'a, str>>,
     redirect: Option<i64>,
-    #[serde(rename = "s", default)]
-    salt: Option<String>,
+    salt: Option<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireSegment {
-    #[serde(rename = "n", default)]
-    name: Option<String>,
-    #[serde(rename = "r", default)]
-    conditions: Option<Vec<WireUserCondition>>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireSetting {
-    #[serde(rename = "t", default, deserialize_with = "optional_integer")]
-    setting_type: Option<i64>,
-    #[serde(rename = "a", default)]
-    percentage_attribute: Option<String>,
-    #[serde(rename = "r", default)]
-    rules: Option<Vec<WireRule>>,
-    #[serde(rename = "p", default)]
-    percentage_options: Option<Vec<WirePercentageOption>>,
-    #[serde(rename = "v", default)]
-    value: Option<WireValue>,
-    #[serde(rename = "i", default)]
-    variation_id: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireRule {
-    #[serde(rename = "c", default)]
-    conditions: Option<PreparedConditions>,
-    #[serde(rename = "s", default)]
-    served: Option<WireServed>,
-    #[serde(rename = "p", default)]
-    percentage_options: Option<Vec<WirePercentageOption>>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireCondition {
-    #[serde(rename = "u", default)]
-    user: Option<WireUserCondition>,
-    #[serde(rename = "s", default)]
-    segment: Option<WireSegmentCondition>,
-    #[serde(rename = "p", default)]
-    prerequisite: Option<WirePrerequisite>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireUserCondition {
-    #[serde(rename = "a", default)]
-    attribute: Option<String>,
-    #[serde(rename = "c", default, deserialize_with = "optional_integer")]
-    comparator: Option<i64>,
-    #[serde(rename = "s", default)]
-    text: Option<String>,
-    #[serde(rename = "d", default)]
-    number: Option<f64>,
-    #[serde(rename = "l", default)]
-    list: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireSegmentCondition {
-    #[serde(rename = "s", default, deserialize_with = "optional_integer")]
-    segment: Option<i64>,
-    #[serde(rename = "c", default, deserialize_with = "optional_integer")]
-    comparator: Option<i64>,
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WirePrerequisite {
-    #[serde(rename = "f", default)]
-    key: Option<String>,
-    #[serde(rename = "c", default, deserialize_with = "optional_integer")]
-    comparator: Option<i64>,
-    #[serde(rename = "v", default)]
-    value: Option<WireValue>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(remote = "Self")]
-struct WireValue {
-    #[serde(rename = "b", default)]
+/// A value object (`v`): any of its members, typed by whoever reads it.
+#[derive(Default)]
+struct WireValue<'a> {
     boolean: Option<bool>,
-    #[serde(rename = "s", default)]
-    text: Option<String>,
-    #[serde(rename = "i", default, deserialize_with = "optional_integer")]
+    text: Option<Cow<'a, str>>,
     int: Option<i64>,
-    #[serde(rename = "d", default)]
     float: Option<f64>,
 }
 
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WireServed {
-    #[serde(rename = "v", default)]
-    value: Option<WireValue>,
-    #[serde(rename = "i", default)]
-    variation_id: Option<String>,
+/// Comparison-value list items of the user condition being read: kept
+/// borrowed until the condition's comparator is known.
+#[derive(Default)]
+struct Scratch<'a> {
+    items: Vec<Cow<'a, str>>,
 }
 
-#[derive(Deserialize)]
-#[serde(remote = "Self")]
-struct WirePercentageOption {
-    #[serde(rename = "p", default, deserialize_with = "optional_integer")]
-    percentage: Option<i64>,
-    #[serde(rename = "v", default)]
-    value: Option<WireValue>,
-    #[serde(rename = "i", default)]
-    variation_id: Option<String>,
+fn read_document(json: &[u8], overrides: bool) -> Result<Document<'_>, ParseError> {
+    let mut scratch = Scratch::default();
+    let document = json::read_document(json, |reader| {
+        read_top_level(reader, &mut scratch, overrides)
+    });
+    document.map_err(|error| ParseError::from_json(&error, json))
 }
 
-/// Every wire struct is read from a JSON object only: serde's derive would
-/// also read a struct from an array, positionally, which no config contains.
-trait FromObject<'de>: Sized {
-    fn from_object<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
-}
-
-struct ObjectVisitor<T>(core::marker::PhantomData<T>);
-
-impl<'de, T: FromObject<'de>> Visitor<'de> for ObjectVisitor<T> {
-    type Value = T;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
+fn read_top_level<'a>(
+    reader: &mut Reader<'a>,
+    scratch: &mut Scratch<'a>,
+    overrides: bool,
+) -> Read<Document<'a>> {
+    let mut document = Document {
+        flags: None,
+        preferences: None,
+        segments: Vec::new(),
+        settings: Vec::new(),
+    };
+    reader.begin_object("a config object")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first)? {
+        match &*key {
+            "p" => {
+                seen.record(0, "p", reader)?;
+                if !reader.null()? {
+                    document.preferences = Some(read_preferences(reader)?);
+                }
+            }
+            "s" => {
+                seen.record(1, "s", reader)?;
+                if !reader.null()? {
+                    document.segments = read_segments(reader, scratch)?;
+                }
+            }
+            "f" => {
+                seen.record(2, "f", reader)?;
+                if !reader.null()? {
+                    document.settings = read_settings(reader, scratch)?;
+                }
+            }
+            "flags" if overrides => {
+                seen.record(3, "flags", reader)?;
+                if !reader.null()? {
+                    document.flags = Some(read_override_flags(reader)?);
+                }
+            }
+            _ => reader.skip_value()?,
+        }
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        T::from_object(map)
+    Ok(document)
+}
+
+impl Document<'_> {
+    fn into_config(self) -> Config {
+        let (preferences, salt) = match self.preferences {
+            None => (Preferences::default(), None),
+            Some(wire) => (
+                Preferences {
+                    base_url: wire.base_url.map(Box::from),
+                    redirect: wire.redirect.and_then(|code| match code {
+                        0 => Some(RedirectMode::NoRedirect),
+                        1 => Some(RedirectMode::ShouldRedirect),
+                        2 => Some(RedirectMode::ForceRedirect),
+                        _ => None,
+                    }),
+                },
+                wire.salt.map(Box::from),
+            ),
+        };
+        let mut settings = self.settings;
+        check_segment_references(&mut settings, self.segments.len());
+        Config::from_parts(
+            preferences,
+            alloc::vec![Origin {
+                salt,
+                segments: self.segments.into_boxed_slice(),
+            }],
+            settings,
+        )
     }
 }
 
-/// Implements `Deserialize` for wire structs through their derived
-/// (`remote = "Self"`) field reader, accepting JSON objects only.
-macro_rules! object_only {
-    ($($wire:ident),* $(,)?) => {$(
-        impl<'de> FromObject<'de> for $wire {
-            fn from_object<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
-                $wire::deserialize(de::value::MapAccessDeserializer::new(map))
+fn read_preferences<'a>(reader: &mut Reader<'a>) -> Read<WirePreferences<'a>> {
+    let mut preferences = WirePreferences {
+        base_url: None,
+        redirect: None,
+        salt: None,
+    };
+    reader.begin_object("preferences")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first)? {
+        match &*key {
+            "u" => {
+                seen.record(0, "u", reader)?;
+                preferences.base_url = optional_string(reader)?;
+            }
+            "r" => {
+                seen.record(1, "r", reader)?;
+                preferences.redirect = optional_integer(reader)?;
+            }
+            "s" => {
+                seen.record(2, "s", reader)?;
+                preferences.salt = optional_string(reader)?;
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    Ok(preferences)
+}
+
+fn read_segments<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Vec<Segment>> {
+    let mut segments = Vec::new();
+    reader.begin_array("a list of segments")?;
+    let mut first = true;
+    while reader.next_element(&mut first)? {
+        let mut name = None;
+        let mut conditions: Box<[Condition]> = Box::default();
+        reader.begin_object("a segment")?;
+        let mut seen = SeenMembers::default();
+        let mut first_member = true;
+        while let Some(key) = reader.next_key(&mut first_member)? {
+            match &*key {
+                "n" => {
+                    seen.record(0, "n", reader)?;
+                    name = optional_string(reader)?;
+                }
+                "r" => {
+                    seen.record(1, "r", reader)?;
+                    if !reader.null()? {
+                        conditions = read_list(reader, "a list of conditions", |reader| {
+                            read_user_condition(reader, scratch)
+                        })?;
+                    }
+                }
+                _ => reader.skip_value()?,
             }
         }
-        impl<'de> Deserialize<'de> for $wire {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_map(ObjectVisitor::<Self>(core::marker::PhantomData))
-            }
-        }
-    )*};
+        segments.push(Segment {
+            name: name.map(Box::from).unwrap_or_default(),
+            conditions,
+        });
+    }
+    Ok(segments)
 }
 
-object_only!(
-    WireConfig,
-    WireOverrideDocument,
-    WirePreferences,
-    WireSegment,
-    WireSetting,
-    WireRule,
-    WireCondition,
-    WireUserCondition,
-    WireSegmentCondition,
-    WirePrerequisite,
-    WireValue,
-    WireServed,
-    WirePercentageOption,
-);
+/// The settings object (`f`). Segment references are checked once the
+/// segments are known (they may come later in the document).
+fn read_settings<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Vec<Setting>> {
+    let mut settings = Vec::new();
+    reader.begin_object("a map of settings")?;
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first)? {
+        settings.push(read_setting(reader, key, scratch)?);
+    }
+    Ok(settings)
+}
+
+fn read_setting<'a>(
+    reader: &mut Reader<'a>,
+    key: Cow<'a, str>,
+    scratch: &mut Scratch<'a>,
+) -> Read<Setting> {
+    // The served values inside the rules are read as the setting's type,
+    // which may come after them: look it up first.
+    let setting_type = match find_setting_type(reader.clone()) {
+        Some(code) => SettingType::from_wire(code).ok_or(code),
+        None => Err(-1),
+    };
+    let value_type = setting_type.ok();
+    let mut percentage_attribute: Option<Cow<'a, str>> = None;
+    let mut rules: Box<[TargetingRule]> = Box::default();
+    let mut percentage_options: Box<[PercentageOption]> = Box::default();
+    let mut value = WireValue::default();
+    let mut variation_id = None;
+    reader.begin_object("a setting")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            // Read (and type-checked) by `find_setting_type` already when it
+            // is well-formed; read again here for errors and duplicates.
+            "t" => {
+                seen.record(0, "t", reader)?;
+                optional_integer(reader)?;
+            }
+            "a" => {
+                seen.record(1, "a", reader)?;
+                percentage_attribute = optional_string(reader)?;
+            }
+            "r" => {
+                seen.record(2, "r", reader)?;
+                if !reader.null()? {
+                    rules = read_list(reader, "a list of targeting rules", |reader| {
+                        read_rule(reader, value_type, scratch)
+                    })?;
+                }
+            }
+            "p" => {
+                seen.record(3, "p", reader)?;
+                if let Some(options) = optional_percentage_options(reader, value_type)? {
+                    percentage_options = options;
+                }
+            }
+            "v" => {
+                seen.record(4, "v", reader)?;
+                value = optional_value(reader)?.unwrap_or_default();
+            }
+            "i" => {
+                seen.record(5, "i", reader)?;
+                variation_id = optional_string(reader)?;
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    Ok(Setting {
+        key: Box::from(key),
+        setting_type,
+        served: served(value, variation_id, value_type),
+        percentage_key: percentage_attribute
+            .as_deref()
+            .map_or(AttributeKey::Identifier, AttributeKey::of),
+        percentage_attribute: percentage_attribute.map(Box::from),
+        rules,
+        percentage_options,
+        origin: 0,
+    })
+}
+
+/// The setting type code of the setting object starting at `reader`, if it
+/// has a well-formed one. Usually `t` is the first member, so this reads
+/// little; any problem is left for the real read to report.
+fn find_setting_type(mut reader: Reader<'_>) -> Option<i64> {
+    reader.begin_object("a setting").ok()?;
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first).ok()? {
+        if &*member == "t" {
+            return optional_integer(&mut reader).ok()?;
+        }
+        reader.skip_value().ok()?;
+    }
+    None
+}
+
+fn read_rule<'a>(
+    reader: &mut Reader<'a>,
+    value_type: Option<SettingType>,
+    scratch: &mut Scratch<'a>,
+) -> Read<TargetingRule> {
+    let mut conditions: Box<[Condition]> = Box::default();
+    let mut served_value = None;
+    let mut options = None;
+    reader.begin_object("a targeting rule")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            "c" => {
+                seen.record(0, "c", reader)?;
+                if !reader.null()? {
+                    conditions = read_list(reader, "a list of conditions", |reader| {
+                        read_condition(reader, scratch)
+                    })?;
+                }
+            }
+            "s" => {
+                seen.record(1, "s", reader)?;
+                if !reader.null()? {
+                    served_value = Some(read_served(reader, value_type)?);
+                }
+            }
+            "p" => {
+                seen.record(2, "p", reader)?;
+                options = optional_percentage_options(reader, value_type)?;
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    let then = match (served_value, options) {
+        (Some(value), _) => RuleOutcome::Value(value),
+        (None, Some(options)) => RuleOutcome::PercentageOptions(options),
+        (None, None) => RuleOutcome::Missing,
+    };
+    Ok(TargetingRule { conditions, then })
+}
+
+/// A served value object (`{"v": ..., "i": ...}`).
+fn read_served(reader: &mut Reader<'_>, value_type: Option<SettingType>) -> Read<Served> {
+    let mut value = WireValue::default();
+    let mut variation_id = None;
+    reader.begin_object("a served value")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            "v" => {
+                seen.record(0, "v", reader)?;
+                value = optional_value(reader)?.unwrap_or_default();
+            }
+            "i" => {
+                seen.record(1, "i", reader)?;
+                variation_id = optional_string(reader)?;
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    Ok(served(value, variation_id, value_type))
+}
+
+fn optional_percentage_options(
+    reader: &mut Reader<'_>,
+    value_type: Option<SettingType>,
+) -> Read<Option<Box<[PercentageOption]>>> {
+    if reader.null()? {
+        return Ok(None);
+    }
+    read_list(reader, "a list of percentage options", |reader| {
+        let mut percentage = None;
+        let mut value = WireValue::default();
+        let mut variation_id = None;
+        reader.begin_object("a percentage option")?;
+        let mut seen = SeenMembers::default();
+        let mut first = true;
+        while let Some(member) = reader.next_key(&mut first)? {
+            match &*member {
+                "p" => {
+                    seen.record(0, "p", reader)?;
+                    percentage = optional_integer(reader)?;
+                }
+                "v" => {
+                    seen.record(1, "v", reader)?;
+                    value = optional_value(reader)?.unwrap_or_default();
+                }
+                "i" => {
+                    seen.record(2, "i", reader)?;
+                    variation_id = optional_string(reader)?;
+                }
+                _ => reader.skip_value()?,
+            }
+        }
+        Ok(PercentageOption {
+            percentage: percentage.unwrap_or(0),
+            served: served(value, variation_id, value_type),
+        })
+    })
+    .map(Some)
+}
+
+fn served(
+    value: WireValue<'_>,
+    variation_id: Option<Cow<'_, str>>,
+    value_type: Option<SettingType>,
+) -> Served {
+    Served {
+        value: stored_value(value, value_type),
+        variation_id: variation_id.map(Box::from),
+    }
+}
+
+/// A condition of a targeting rule: exactly one of `u`, `s`, `p`. Segment
+/// references are only checked for range later, by [`check_segment_references`].
+fn read_condition<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Condition> {
+    let mut user = None;
+    let mut segment = None;
+    let mut prerequisite = None;
+    reader.begin_object("a condition")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            "u" => {
+                seen.record(0, "u", reader)?;
+                if !reader.null()? {
+                    user = Some(read_user_condition(reader, scratch)?);
+                }
+            }
+            "s" => {
+                seen.record(1, "s", reader)?;
+                if !reader.null()? {
+                    segment = Some(read_segment_condition(reader)?);
+                }
+            }
+            "p" => {
+                seen.record(2, "p", reader)?;
+                if !reader.null()? {
+                    prerequisite = Some(read_prerequisite(reader)?);
+                }
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    Ok(match (user, segment, prerequisite) {
+        (Some(condition), None, None)
+        | (None, Some(condition), None)
+        | (None, None, Some(condition)) => condition,
+        _ => Condition::Invalid(ConditionDefect::Empty),
+    })
+}
+
+fn read_segment_condition(reader: &mut Reader<'_>) -> Read<Condition> {
+    let mut index = None;
+    let mut comparator = None;
+    reader.begin_object("a segment condition")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            "s" => {
+                seen.record(0, "s", reader)?;
+                index = optional_integer(reader)?;
+            }
+            "c" => {
+                seen.record(1, "c", reader)?;
+                comparator = optional_integer(reader)?;
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    let index = index.and_then(|index| u32::try_from(index).ok());
+    let comparator = comparator.and_then(SegmentComparator::from_code);
+    Ok(match (index, comparator) {
+        (Some(segment), Some(comparator)) => Condition::Segment(SegmentCondition {
+            segment,
+            comparator,
+        }),
+        (None, _) => Condition::Invalid(ConditionDefect::SegmentReferenceInvalid),
+        (Some(segment), None) => {
+            Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { segment })
+        }
+    })
+}
+
+fn read_prerequisite(reader: &mut Reader<'_>) -> Read<Condition> {
+    let mut key = None;
+    let mut comparator = None;
+    let mut value = WireValue::default();
+    reader.begin_object("a prerequisite flag condition")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            "f" => {
+                seen.record(0, "f", reader)?;
+                key = optional_string(reader)?;
+            }
+            "c" => {
+                seen.record(1, "c", reader)?;
+                comparator = optional_integer(reader)?;
+            }
+            "v" => {
+                seen.record(2, "v", reader)?;
+                value = optional_value(reader)?.unwrap_or_default();
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    let comparator = comparator.and_then(PrerequisiteComparator::from_code);
+    Ok(match (key, comparator, self_typed_value(value)) {
+        (_, None, _) => Condition::Invalid(ConditionDefect::UnknownComparator),
+        (None, _, _) | (_, _, StoredValue::Invalid) => {
+            Condition::Invalid(ConditionDefect::PrerequisiteValueInvalid)
+        }
+        (Some(key), Some(comparator), value) => Condition::Prerequisite(PrerequisiteCondition {
+            key: Box::from(key),
+            comparator,
+            value,
+            target: None,
+        }),
+    })
+}
+
+fn read_user_condition<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Condition> {
+    let mut attribute = None;
+    let mut comparator = None;
+    let mut text = None;
+    let mut number = None;
+    // The list items wait in `scratch.items[list_start..]`.
+    let list_start = scratch.items.len();
+    let mut has_list = false;
+    reader.begin_object("a user condition")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            "a" => {
+                seen.record(0, "a", reader)?;
+                attribute = optional_string(reader)?;
+            }
+            "c" => {
+                seen.record(1, "c", reader)?;
+                comparator = optional_integer(reader)?;
+            }
+            "s" => {
+                seen.record(2, "s", reader)?;
+                text = optional_string(reader)?;
+            }
+            "d" => {
+                seen.record(3, "d", reader)?;
+                number = optional_float(reader)?;
+            }
+            "l" => {
+                seen.record(4, "l", reader)?;
+                if !reader.null()? {
+                    has_list = true;
+                    reader.begin_array("a list of strings")?;
+                    let mut first_item = true;
+                    while reader.next_element(&mut first_item)? {
+                        scratch.items.push(reader.string("a string")?);
+                    }
+                }
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    let list = has_list.then(|| scratch.items.get(list_start..).unwrap_or_default());
+    let condition = user_condition(attribute, comparator, text, number, list);
+    scratch.items.truncate(list_start);
+    Ok(condition)
+}
+
+fn user_condition(
+    attribute: Option<Cow<'_, str>>,
+    comparator: Option<i64>,
+    text: Option<Cow<'_, str>>,
+    number: Option<f64>,
+    list: Option<&[Cow<'_, str>]>,
+) -> Condition {
+    let Some(attribute) = attribute else {
+        return Condition::Invalid(ConditionDefect::AttributeNameMissing);
+    };
+    let Some(comparator) = comparator.and_then(UserComparator::from_code) else {
+        return Condition::Invalid(ConditionDefect::UnknownComparator);
+    };
+    match comparison_value(comparator, text, number, list) {
+        Some(value) => Condition::User(UserCondition {
+            key: AttributeKey::of(&attribute),
+            attribute: Box::from(attribute),
+            comparator,
+            value,
+        }),
+        None => Condition::Invalid(ConditionDefect::ComparisonValueInvalid),
+    }
+}
+
+fn comparison_value(
+    comparator: UserComparator,
+    text: Option<Cow<'_, str>>,
+    number: Option<f64>,
+    list: Option<&[Cow<'_, str>]>,
+) -> Option<ComparisonValue> {
+    let sensitive = comparator.is_sensitive();
+    Some(match comparator.kind() {
+        ComparatorKind::Text if sensitive => ComparisonValue::Hash(decode_hex_digest(&text?)),
+        ComparatorKind::Text => ComparisonValue::Text(Box::from(text?)),
+        ComparatorKind::TextList | ComparatorKind::ArrayList if sensitive => {
+            let list = list?;
+            let digests = list
+                .iter()
+                .filter_map(|item| decode_hex_digest(item))
+                .collect();
+            ComparisonValue::HashList {
+                digests,
+                count: list.len(),
+            }
+        }
+        ComparatorKind::TextList | ComparatorKind::ArrayList => {
+            ComparisonValue::TextList(list?.iter().map(|item| Box::from(&**item)).collect())
+        }
+        ComparatorKind::HashedAffixList => {
+            let mut affixes = Vec::with_capacity(list?.len());
+            for item in list? {
+                let (length, digest) = item.split_once('_')?;
+                let length: usize = length.trim().parse().ok()?;
+                affixes.push((length, decode_hex_digest(digest)));
+            }
+            ComparisonValue::HashedAffixes(affixes.into_boxed_slice())
+        }
+        ComparatorKind::SemverList => ComparisonValue::SemverList(
+            list?
+                .iter()
+                .map(|item| {
+                    let parsed = (!item.trim().is_empty()).then(|| PreparedVersion::parse(item));
+                    (Box::from(&**item), parsed)
+                })
+                .collect(),
+        ),
+        ComparatorKind::Semver => {
+            let text = text?;
+            let parsed = PreparedVersion::parse(&text);
+            ComparisonValue::Semver(Box::from(text), parsed)
+        }
+        ComparatorKind::Number => ComparisonValue::Number(number?),
+        ComparatorKind::Date => ComparisonValue::Date(number?),
+    })
+}
+
+/// A JSON array read element by element into an exactly sized slice.
+fn read_list<'a, T>(
+    reader: &mut Reader<'a>,
+    expected: &'static str,
+    mut read: impl FnMut(&mut Reader<'a>) -> Read<T>,
+) -> Read<Box<[T]>> {
+    reader.begin_array(expected)?;
+    let mut items = Vec::new();
+    let mut first = true;
+    while reader.next_element(&mut first)? {
+        items.push(read(reader)?);
+    }
+    Ok(items.into_boxed_slice())
+}
+
+fn optional_value<'a>(reader: &mut Reader<'a>) -> Read<Option<WireValue<'a>>> {
+    if reader.null()? {
+        return Ok(None);
+    }
+    let mut value = WireValue::default();
+    reader.begin_object("a value object")?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(member) = reader.next_key(&mut first)? {
+        match &*member {
+            "b" => {
+                seen.record(0, "b", reader)?;
+                if !reader.null()? {
+                    value.boolean = Some(reader.bool("a boolean")?);
+                }
+            }
+            "s" => {
+                seen.record(1, "s", reader)?;
+                value.text = optional_string(reader)?;
+            }
+            "i" => {
+                seen.record(2, "i", reader)?;
+                value.int = optional_integer(reader)?;
+            }
+            "d" => {
+                seen.record(3, "d", reader)?;
+                value.float = optional_float(reader)?;
+            }
+            _ => reader.skip_value()?,
+        }
+    }
+    Ok(Some(value))
+}
+
+fn optional_string<'a>(reader: &mut Reader<'a>) -> Read<Option<Cow<'a, str>>> {
+    if reader.null()? {
+        return Ok(None);
+    }
+    reader.string("a string").map(Some)
+}
+
+fn optional_float(reader: &mut Reader<'_>) -> Read<Option<f64>> {
+    if reader.null()? {
+        return Ok(None);
+    }
+    reader
+        .number("a number")
+        .map(|number| Some(number.as_f64()))
+}
 
 /// Reads an optional whole number. JSON has one number type: `-0` and `5.0`
 /// are whole numbers too (other SDKs read them so), fractions are not.
-fn optional_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    struct IntegerVisitor;
-    impl<'de> Visitor<'de> for IntegerVisitor {
-        type Value = Option<i64>;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a whole number")
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            i64::try_from(v)
-                .map(Some)
-                .map_err(|_| E::custom("whole number out of range"))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+fn optional_integer(reader: &mut Reader<'_>) -> Read<Option<i64>> {
+    if reader.null()? {
+        return Ok(None);
+    }
+    let at = reader.position();
+    let shape = |message| JsonError {
+        class: ErrorClass::Shape,
+        problem: Problem::Message(message),
+        at,
+    };
+    match reader.number("a whole number")? {
+        Number::Unsigned(v) => i64::try_from(v)
+            .map(Some)
+            .map_err(|_| shape("whole number out of range")),
+        Number::Negative(v) => Ok(Some(v)),
+        Number::Float(v) => {
             // Within ±2^53 every whole f64 is exact, so the conversion below is too.
             const EXACT: f64 = 9_007_199_254_740_992.0;
             #[expect(
@@ -436,98 +918,40 @@ fn optional_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
             if is_whole {
                 Ok(Some(whole))
             } else {
-                Err(E::custom("expected a whole number"))
+                Err(shape("expected a whole number"))
             }
         }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_some<D: Deserializer<'de>>(
-            self,
-            deserializer: D,
-        ) -> Result<Self::Value, D::Error> {
-            deserializer.deserialize_any(self)
-        }
-    }
-    deserializer.deserialize_option(IntegerVisitor)
-}
-
-/// A JSON object read as a list of entries in document order.
-struct KeyedList<T>(Vec<(String, T)>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for KeyedList<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntriesVisitor<T>(core::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for EntriesVisitor<T> {
-            type Value = KeyedList<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                // Cap the pre-allocation: the hint comes from the input.
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-                while let Some(entry) = map.next_entry::<String, T>()? {
-                    entries.push(entry);
-                }
-                Ok(KeyedList(entries))
-            }
-        }
-        deserializer.deserialize_map(EntriesVisitor(core::marker::PhantomData))
     }
 }
 
-/// The settings object (`f`), each setting turned into the model as soon as
-/// it is read: its wire structs live only while it is parsed, which keeps the
-/// parse's working set (and peak heap) small. Segment references are
-/// checked once the segments are known (they may come later in the document).
-struct PreparedSettings(Vec<Setting>);
-
-impl<'de> Deserialize<'de> for PreparedSettings {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SettingsVisitor;
-        impl<'de> Visitor<'de> for SettingsVisitor {
-            type Value = PreparedSettings;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
+/// The simple override format's `flags` object, in document order: `Some`
+/// for a bool, number or text value, `None` for anything else.
+fn read_override_flags<'a>(
+    reader: &mut Reader<'a>,
+) -> Read<Vec<(Cow<'a, str>, Option<OwnedValue>)>> {
+    let mut flags = Vec::new();
+    reader.begin_object("a map of flag values")?;
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first)? {
+        let value = match reader.peek_kind()? {
+            Kind::Bool => Some(OwnedValue::Bool(reader.bool("a boolean")?)),
+            Kind::Number => Some(match reader.number("a number")? {
+                Number::Unsigned(v) => i64::try_from(v).map_or_else(
+                    |_| OwnedValue::Float(Number::Unsigned(v).as_f64()),
+                    OwnedValue::Int,
+                ),
+                Number::Negative(v) => OwnedValue::Int(v),
+                Number::Float(v) => OwnedValue::Float(v),
+            }),
+            Kind::String => Some(OwnedValue::Text(Box::from(reader.string("a string")?))),
+            Kind::Other => {
+                reader.skip_value()?;
+                None
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                // Cap the pre-allocation: the hint comes from the input.
-                let mut settings = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-                while let Some((key, setting)) = map.next_entry::<String, WireSetting>()? {
-                    settings.push(prepare_setting(key, setting));
-                }
-                Ok(PreparedSettings(settings))
-            }
-        }
-        deserializer.deserialize_map(SettingsVisitor)
+        };
+        flags.push((key, value));
     }
-}
-
-/// The conditions of a targeting rule (`c`), each turned into the model as
-/// soon as it is read (no list of wire conditions).
-struct PreparedConditions(Box<[Condition]>);
-
-impl<'de> Deserialize<'de> for PreparedConditions {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ConditionsVisitor;
-        impl<'de> Visitor<'de> for ConditionsVisitor {
-            type Value = PreparedConditions;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sequence")
-            }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut conditions = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-                while let Some(condition) = seq.next_element::<WireCondition>()? {
-                    conditions.push(prepare_condition(condition));
-                }
-                Ok(PreparedConditions(conditions.into_boxed_slice()))
-            }
-        }
-        deserializer.deserialize_seq(ConditionsVisitor)
-    }
+    Ok(flags)
 }
 
 /// Settles the segment references of `settings` once the number of segments
@@ -553,167 +977,10 @@ fn check_segment_references(settings: &mut [Setting], segment_count: usize) {
     }
 }
 
-/// A simple-format override value: `Some` for bool, number or text, `None` for anything else.
-struct OverrideValue(Option<OwnedValue>);
-
-impl<'de> Deserialize<'de> for OverrideValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_any(OverrideValueVisitor)
-            .map(OverrideValue)
-    }
-}
-
-struct OverrideValueVisitor;
-
-impl<'de> Visitor<'de> for OverrideValueVisitor {
-    type Value = Option<OwnedValue>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a bool, number or text")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(OwnedValue::Bool(v)))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(OwnedValue::Int(v)))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(i64::try_from(v).map_or_else(
-            |_| {
-                #[expect(
-                    clippy::cast_precision_loss,
-                    reason = "too large for an int setting: becomes a float, as JSON numbers do"
-                )]
-                let float = v as f64;
-                OwnedValue::Float(float)
-            },
-            OwnedValue::Int,
-        )))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(OwnedValue::Float(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(OwnedValue::Text(v.into())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(OwnedValue::Text(v.into_boxed_str())))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map
-            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-            .is_some()
-        {}
-        Ok(None)
-    }
-}
-
-// ---- preparation: wire structs to the validated model ----
-
-fn prepare(document: WireConfig) -> Config {
-    let preferences = document.preferences;
-    let salt = preferences
-        .as_ref()
-        .and_then(|p| p.salt.clone())
-        .map(String::into_boxed_str);
-    let segments: Box<[Segment]> = document
-        .segments
-        .unwrap_or_default()
-        .into_iter()
-        .map(|segment| Segment {
-            name: segment.name.unwrap_or_default().into_boxed_str(),
-            conditions: segment
-                .conditions
-                .unwrap_or_default()
-                .into_iter()
-                .map(prepare_user_condition)
-                .collect(),
-        })
-        .collect();
-    let mut settings = document
-        .settings
-        .map(|prepared| prepared.0)
-        .unwrap_or_default();
-    check_segment_references(&mut settings, segments.len());
-    let preferences = preferences.map_or_else(Preferences::default, |p| Preferences {
-        base_url: p.base_url.map(String::into_boxed_str),
-        redirect: p.redirect.and_then(|code| match code {
-            0 => Some(RedirectMode::NoRedirect),
-            1 => Some(RedirectMode::ShouldRedirect),
-            2 => Some(RedirectMode::ForceRedirect),
-            _ => None,
-        }),
-    });
-    Config::from_parts(
-        preferences,
-        alloc::vec![Origin { salt, segments }],
-        settings,
-    )
-}
-
-fn prepare_setting(key: String, setting: WireSetting) -> Setting {
-    let setting_type = match setting.setting_type {
-        Some(code) => SettingType::from_wire(code).ok_or(code),
-        None => Err(-1),
-    };
-    let served = |value: Option<WireValue>, variation_id: Option<String>| Served {
-        value: stored_value(value.unwrap_or_default(), setting_type.ok()),
-        variation_id: variation_id.map(String::into_boxed_str),
-    };
-    let options = |options: Vec<WirePercentageOption>| -> Box<[PercentageOption]> {
-        options
-            .into_iter()
-            .map(|option| PercentageOption {
-                percentage: option.percentage.unwrap_or(0),
-                served: served(option.value, option.variation_id),
-            })
-            .collect()
-    };
-    let rules = setting
-        .rules
-        .unwrap_or_default()
-        .into_iter()
-        .map(|rule| TargetingRule {
-            conditions: rule
-                .conditions
-                .map(|prepared| prepared.0)
-                .unwrap_or_default(),
-            then: match (rule.served, rule.percentage_options) {
-                (Some(value), _) => RuleOutcome::Value(served(value.value, value.variation_id)),
-                (None, Some(list)) => RuleOutcome::PercentageOptions(options(list)),
-                (None, None) => RuleOutcome::Missing,
-            },
-        })
-        .collect();
-    Setting {
-        key: key.into_boxed_str(),
-        setting_type,
-        served: served(setting.value, setting.variation_id),
-        percentage_key: setting
-            .percentage_attribute
-            .as_deref()
-            .map_or(AttributeKey::Identifier, AttributeKey::of),
-        percentage_attribute: setting.percentage_attribute.map(String::into_boxed_str),
-        rules,
-        percentage_options: options(setting.percentage_options.unwrap_or_default()),
-        origin: 0,
-    }
-}
-
-fn stored_value(value: WireValue, setting_type: Option<SettingType>) -> StoredValue {
+fn stored_value(value: WireValue<'_>, setting_type: Option<SettingType>) -> StoredValue {
     let stored = match setting_type {
         Some(SettingType::Bool) => value.boolean.map(StoredValue::Bool),
-        Some(SettingType::Text) => value.text.map(|v| StoredValue::Text(v.into_boxed_str())),
+        Some(SettingType::Text) => value.text.map(|v| StoredValue::Text(Box::from(v))),
         Some(SettingType::Int) => value.int.map(StoredValue::Int),
         Some(SettingType::Float) => value.float.map(StoredValue::Float),
         None => None,
@@ -722,7 +989,7 @@ fn stored_value(value: WireValue, setting_type: Option<SettingType>) -> StoredVa
 }
 
 /// The prerequisite comparison value carries its own type: exactly one member.
-fn self_typed_value(value: WireValue) -> StoredValue {
+fn self_typed_value(value: WireValue<'_>) -> StoredValue {
     match value {
         WireValue {
             boolean: Some(v),
@@ -735,7 +1002,7 @@ fn self_typed_value(value: WireValue) -> StoredValue {
             text: Some(v),
             int: None,
             float: None,
-        } => StoredValue::Text(v.into_boxed_str()),
+        } => StoredValue::Text(Box::from(v)),
         WireValue {
             boolean: None,
             text: None,
@@ -750,130 +1017,6 @@ fn self_typed_value(value: WireValue) -> StoredValue {
         } => StoredValue::Float(v),
         _ => StoredValue::Invalid,
     }
-}
-
-/// A condition of a setting; segment references are only checked for range
-/// later, by [`check_segment_references`].
-fn prepare_condition(condition: WireCondition) -> Condition {
-    match condition {
-        WireCondition {
-            user: Some(user),
-            segment: None,
-            prerequisite: None,
-        } => prepare_user_condition(user),
-        WireCondition {
-            user: None,
-            segment: Some(segment),
-            prerequisite: None,
-        } => {
-            let index = segment.segment.and_then(|index| u32::try_from(index).ok());
-            let comparator = segment.comparator.and_then(SegmentComparator::from_code);
-            match (index, comparator) {
-                (Some(segment), Some(comparator)) => Condition::Segment(SegmentCondition {
-                    segment,
-                    comparator,
-                }),
-                (None, _) => Condition::Invalid(ConditionDefect::SegmentReferenceInvalid),
-                (Some(segment), None) => {
-                    Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { segment })
-                }
-            }
-        }
-        WireCondition {
-            user: None,
-            segment: None,
-            prerequisite: Some(prerequisite),
-        } => {
-            let comparator = prerequisite
-                .comparator
-                .and_then(PrerequisiteComparator::from_code);
-            let value = self_typed_value(prerequisite.value.unwrap_or_default());
-            match (prerequisite.key, comparator, value) {
-                (_, None, _) => Condition::Invalid(ConditionDefect::UnknownComparator),
-                (None, _, _) | (_, _, StoredValue::Invalid) => {
-                    Condition::Invalid(ConditionDefect::PrerequisiteValueInvalid)
-                }
-                (Some(key), Some(comparator), value) => {
-                    Condition::Prerequisite(PrerequisiteCondition {
-                        key: key.into_boxed_str(),
-                        comparator,
-                        value,
-                        target: None,
-                    })
-                }
-            }
-        }
-        _ => Condition::Invalid(ConditionDefect::Empty),
-    }
-}
-
-fn prepare_user_condition(condition: WireUserCondition) -> Condition {
-    let Some(attribute) = condition.attribute else {
-        return Condition::Invalid(ConditionDefect::AttributeNameMissing);
-    };
-    let Some(comparator) = condition.comparator.and_then(UserComparator::from_code) else {
-        return Condition::Invalid(ConditionDefect::UnknownComparator);
-    };
-    match prepare_comparison_value(comparator, condition.text, condition.number, condition.list) {
-        Some(value) => Condition::User(UserCondition {
-            key: AttributeKey::of(&attribute),
-            attribute: attribute.into_boxed_str(),
-            comparator,
-            value,
-        }),
-        None => Condition::Invalid(ConditionDefect::ComparisonValueInvalid),
-    }
-}
-
-fn prepare_comparison_value(
-    comparator: UserComparator,
-    text: Option<String>,
-    number: Option<f64>,
-    list: Option<Vec<String>>,
-) -> Option<ComparisonValue> {
-    let boxed_list = |list: Vec<String>| list.into_iter().map(String::into_boxed_str).collect();
-    let sensitive = comparator.is_sensitive();
-    Some(match comparator.kind() {
-        ComparatorKind::Text if sensitive => ComparisonValue::Hash(decode_hex_digest(&text?)),
-        ComparatorKind::Text => ComparisonValue::Text(text?.into_boxed_str()),
-        ComparatorKind::TextList | ComparatorKind::ArrayList if sensitive => {
-            let list = list?;
-            let count = list.len();
-            let digests = list
-                .iter()
-                .filter_map(|item| decode_hex_digest(item))
-                .collect();
-            ComparisonValue::HashList { digests, count }
-        }
-        ComparatorKind::TextList | ComparatorKind::ArrayList => {
-            ComparisonValue::TextList(boxed_list(list?))
-        }
-        ComparatorKind::HashedAffixList => {
-            let mut affixes = Vec::new();
-            for item in list? {
-                let (length, digest) = item.split_once('_')?;
-                let length: usize = length.trim().parse().ok()?;
-                affixes.push((length, decode_hex_digest(digest)));
-            }
-            ComparisonValue::HashedAffixes(affixes.into_boxed_slice())
-        }
-        ComparatorKind::SemverList => ComparisonValue::SemverList(
-            list?
-                .into_iter()
-                .map(|item| {
-                    let parsed = (!item.trim().is_empty()).then(|| PreparedVersion::parse(&item));
-                    (item.into_boxed_str(), parsed)
-                })
-                .collect(),
-        ),
-        ComparatorKind::Semver => {
-            let text = text?;
-            let parsed = PreparedVersion::parse(&text);
-            ComparisonValue::Semver(text.into_boxed_str(), parsed)
-        }
-        ComparatorKind::Number => ComparisonValue::Number(number?),
-        ComparatorKind::Date => ComparisonValue::Date(number?),
-    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! evaluation reads the prepared config and the user in place and does not
 //! touch the heap (text results are borrowed from the config).
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -20,6 +21,7 @@ use crate::config::{
 };
 use crate::evaluation_log::{ConditionText, EvaluationLog, SegmentConditionText};
 use crate::hashing::{Sha256Digest, confidential_hash, percentage_bucket};
+use crate::json::Reader;
 use crate::log_event::{EventId, LogLevel, LogSink, emit};
 use crate::number::{js_number_text, parse_number};
 use crate::semver::Version;
@@ -1362,127 +1364,23 @@ impl<'c, 'u> Evaluator<'c, 'u> {
     }
 }
 
-/// The common case of [`for_each_json_string`] without a parser: a JSON
-/// array of strings without escapes. `None` for anything else (escapes,
-/// other values, malformed text), which the full parser then reads or rejects.
-fn plain_json_string_list(text: &str) -> Option<impl Iterator<Item = &str>> {
-    const fn is_space(byte: u8) -> bool {
-        matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
-    }
-    let bytes = text.as_bytes();
-    let mut position = 0;
-    let skip_space = |mut at: usize| {
-        while bytes.get(at).is_some_and(|&b| is_space(b)) {
-            at += 1;
-        }
-        at
-    };
-    position = skip_space(position);
-    if bytes.get(position) != Some(&b'[') {
-        return None;
-    }
-    position = skip_space(position + 1);
-    let mut spans: [(usize, usize); 8] = [(0, 0); 8];
-    let mut count = 0;
-    if bytes.get(position) == Some(&b']') {
-        position += 1;
-    } else {
-        loop {
-            if bytes.get(position) != Some(&b'"') {
-                return None;
-            }
-            let start = position + 1;
-            let mut end = start;
-            loop {
-                match *bytes.get(end)? {
-                    b'"' => break,
-                    b'\\' => return None,
-                    byte if byte < 0x20 => return None,
-                    _ => end += 1,
-                }
-            }
-            // Only short lists take the fast path (a fixed buffer, no heap).
-            *spans.get_mut(count)? = (start, end);
-            count += 1;
-            position = skip_space(end + 1);
-            match bytes.get(position) {
-                Some(b',') => position = skip_space(position + 1),
-                Some(b']') => {
-                    position += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
-    if skip_space(position) != bytes.len() {
-        return None;
-    }
-    Some(
-        spans
-            .into_iter()
-            .take(count)
-            .filter_map(move |(start, end)| text.get(start..end)),
-    )
-}
-
 /// Reads `text` as a JSON array of strings (exactly what
 /// `serde_json::from_str::<Vec<String>>` accepts) and hands every item to
 /// `f`, with whether it is borrowed from `text` (no escapes) rather than
-/// decoded into a scratch buffer. Allocates only for items with escapes.
+/// decoded into a buffer of its own. Allocates only for items with escapes.
+/// Items before a syntax error are handed over too; the caller then
+/// discards what it found.
 fn for_each_json_string(text: &str, f: &mut impl FnMut(&str, bool)) -> Result<(), ()> {
-    use serde::de::{DeserializeSeed, SeqAccess, Visitor};
-
-    if let Some(items) = plain_json_string_list(text) {
-        for item in items {
-            f(item, true);
-        }
-        return Ok(());
-    }
-
-    struct Items<'f, F>(&'f mut F);
-    struct Item<'f, F>(&'f mut F);
-
-    impl<'de, F: FnMut(&str, bool)> DeserializeSeed<'de> for Items<'_, F> {
-        type Value = ();
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_seq(self)
+    let mut reader = Reader::new(text);
+    reader.begin_array("a list of strings").map_err(drop)?;
+    let mut first = true;
+    while reader.next_element(&mut first).map_err(drop)? {
+        match reader.string("a string").map_err(drop)? {
+            Cow::Borrowed(item) => f(item, true),
+            Cow::Owned(item) => f(&item, false),
         }
     }
-    impl<'de, F: FnMut(&str, bool)> Visitor<'de> for Items<'_, F> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a list of strings")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-            while seq.next_element_seed(Item(&mut *self.0))?.is_some() {}
-            Ok(())
-        }
-    }
-    impl<'de, F: FnMut(&str, bool)> DeserializeSeed<'de> for Item<'_, F> {
-        type Value = ();
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-            d.deserialize_str(self)
-        }
-    }
-    impl<'de, F: FnMut(&str, bool)> Visitor<'de> for Item<'_, F> {
-        type Value = ();
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
-            (self.0)(v, true);
-            Ok(())
-        }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-            (self.0)(v, false);
-            Ok(())
-        }
-    }
-
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    Items(f).deserialize(&mut deserializer).map_err(|_| ())?;
-    deserializer.end().map_err(|_| ())
+    reader.end().map_err(drop)
 }
 
 const fn invalid_attribute<'c, 'u>(

@@ -39,6 +39,7 @@ mod date_time;
 mod evaluate;
 mod evaluation_log;
 mod hashing;
+mod json;
 mod log_event;
 mod number;
 mod overrides;

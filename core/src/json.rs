@@ -1,0 +1,915 @@
+//! A pull reader for the JSON the core reads: config JSON, flag-override
+//! files and string-list user attributes.
+//!
+//! It reads straight from the input text: strings without escapes are
+//! borrowed, not copied. The whole input is checked for UTF-8 once, up
+//! front (JSON text is UTF-8), which is cheaper than checking each string. Values the caller does not want are skipped without
+//! recursion, so nesting depth cannot exhaust the stack. Errors are classified
+//! the way a caller needs them: the text is not JSON, it ends too early, or it
+//! is JSON of the wrong shape.
+
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// What kind of problem stopped the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ErrorClass {
+    /// Not JSON.
+    Syntax,
+    /// The text ends inside a value.
+    Eof,
+    /// JSON, but not of the shape the caller reads.
+    Shape,
+}
+
+/// Why reading stopped, and where (a byte offset into the input).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JsonError {
+    pub(crate) class: ErrorClass,
+    pub(crate) problem: Problem,
+    pub(crate) at: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Problem {
+    Message(&'static str),
+    /// A value of another type than the caller reads.
+    InvalidType {
+        found: &'static str,
+        expected: &'static str,
+    },
+    DuplicateMember(&'static str),
+}
+
+impl JsonError {
+    /// 1-based line and column of the error in `input`.
+    pub(crate) fn line_and_column(&self, input: &[u8]) -> (usize, usize) {
+        let before = input.get(..self.at).unwrap_or(input);
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |newline| newline + 1);
+        (line, self.at - line_start + 1)
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Message(message) => f.write_str(message),
+            Self::InvalidType { found, expected } => {
+                write!(f, "invalid type: {found}, expected {expected}")
+            }
+            Self::DuplicateMember(name) => write!(f, "duplicate member `{name}`"),
+        }
+    }
+}
+
+/// The type of the next value, as its first byte tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Bool,
+    Number,
+    String,
+    /// Null, an array or an object.
+    Other,
+}
+
+/// A JSON number as read: whole numbers stay exact when they fit 64 bits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Number {
+    Unsigned(u64),
+    /// Negative whole numbers (`-0` is a float, -0.0, as JSON readers commonly read it).
+    Negative(i64),
+    Float(f64),
+}
+
+impl Number {
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "JSON numbers are doubles; large whole numbers round as they do everywhere"
+    )]
+    pub(crate) const fn as_f64(self) -> f64 {
+        match self {
+            Self::Unsigned(v) => v as f64,
+            Self::Negative(v) => v as f64,
+            Self::Float(v) => v,
+        }
+    }
+}
+
+type Result<T> = core::result::Result<T, JsonError>;
+
+/// Bytes a string scan stops at: the closing quote, an escape and control
+/// characters (not allowed raw).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "const initialisation: indices 0..256 of a 256-entry table"
+)]
+static STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = byte < 0x20 || byte == b'"' as usize || byte == b'\\' as usize;
+        byte += 1;
+    }
+    table
+};
+
+/// A position in a JSON text, read forward.
+#[derive(Clone)]
+pub(crate) struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) const fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        }
+    }
+
+    /// The byte offset of the next unread byte.
+    pub(crate) const fn position(&self) -> usize {
+        self.pos
+    }
+
+    const fn error(&self, class: ErrorClass, message: &'static str) -> JsonError {
+        JsonError {
+            class,
+            problem: Problem::Message(message),
+            at: self.pos,
+        }
+    }
+
+    const fn syntax(&self, message: &'static str) -> JsonError {
+        self.error(ErrorClass::Syntax, message)
+    }
+
+    const fn eof(&self, message: &'static str) -> JsonError {
+        self.error(ErrorClass::Eof, message)
+    }
+
+    /// The next byte that is not whitespace, not consumed.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        loop {
+            let byte = *self.bytes.get(self.pos)?;
+            match byte {
+                b' ' | b'\n' | b'\t' | b'\r' => self.pos += 1,
+                _ => return Some(byte),
+            }
+        }
+    }
+
+    /// The next byte that is not whitespace, which must start a value.
+    fn peek_value(&mut self) -> Result<u8> {
+        self.peek()
+            .ok_or_else(|| self.eof("EOF while parsing a value"))
+    }
+
+    /// Checks that only whitespace follows the document.
+    pub(crate) fn end(&mut self) -> Result<()> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(self.syntax("trailing characters")),
+        }
+    }
+
+    /// A value of the wrong type starts here: checks that it is JSON at all
+    /// (a broken scalar is a syntax error first) and reports the mismatch.
+    #[cold]
+    fn invalid_type(&mut self, expected: &'static str) -> JsonError {
+        let at = self.pos;
+        let found = match self.peek() {
+            None => return self.eof("EOF while parsing a value"),
+            Some(b'{') => "map",
+            Some(b'[') => "sequence",
+            Some(b'"') => "string",
+            Some(b't' | b'f') => "boolean",
+            Some(b'n') => "null",
+            Some(b'-' | b'0'..=b'9') => "number",
+            Some(_) => return self.syntax("expected value"),
+        };
+        if found != "map" && found != "sequence" {
+            if let Err(error) = self.skip_value() {
+                return error;
+            }
+        }
+        JsonError {
+            class: ErrorClass::Shape,
+            problem: Problem::InvalidType { found, expected },
+            at,
+        }
+    }
+
+    /// The type of the next value, not consumed.
+    pub(crate) fn peek_kind(&mut self) -> Result<Kind> {
+        Ok(match self.peek_value()? {
+            b't' | b'f' => Kind::Bool,
+            b'-' | b'0'..=b'9' => Kind::Number,
+            b'"' => Kind::String,
+            b'n' | b'[' | b'{' => Kind::Other,
+            _ => return Err(self.syntax("expected value")),
+        })
+    }
+
+    /// Whether the next value is `null`; consumes it if so.
+    #[inline]
+    pub(crate) fn null(&mut self) -> Result<bool> {
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Result<()> {
+        for &expected in word {
+            match self.bytes.get(self.pos) {
+                Some(&byte) if byte == expected => self.pos += 1,
+                Some(_) => return Err(self.syntax("expected ident")),
+                None => return Err(self.eof("EOF while parsing a value")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `{`, the start of an object (`expected` names what the caller reads, for errors).
+    #[inline]
+    pub(crate) fn begin_object(&mut self, expected: &'static str) -> Result<()> {
+        if self.peek() == Some(b'{') {
+            self.pos += 1;
+            return Ok(());
+        }
+        Err(self.invalid_type(expected))
+    }
+
+    /// The key of the next member of an object, `None` at its end.
+    /// `first` is true for the first call on an object.
+    #[inline]
+    pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>> {
+        match self.peek() {
+            Some(b'}') => {
+                self.pos += 1;
+                return Ok(None);
+            }
+            Some(b',') if !*first => {
+                self.pos += 1;
+                match self.peek() {
+                    Some(b'"') => {}
+                    Some(b'}') => return Err(self.syntax("trailing comma")),
+                    Some(_) => return Err(self.syntax("key must be a string")),
+                    None => return Err(self.eof("EOF while parsing an object")),
+                }
+            }
+            Some(b'"') if *first => {}
+            Some(_) if *first => return Err(self.syntax("key must be a string")),
+            Some(_) => return Err(self.syntax("expected `,` or `}`")),
+            None => return Err(self.eof("EOF while parsing an object")),
+        }
+        *first = false;
+        self.pos += 1;
+        let key = self.string_body()?;
+        match self.peek() {
+            Some(b':') => {
+                self.pos += 1;
+                Ok(Some(key))
+            }
+            Some(_) => Err(self.syntax("expected `:`")),
+            None => Err(self.eof("EOF while parsing an object")),
+        }
+    }
+
+    /// Reads `[`, the start of an array.
+    #[inline]
+    pub(crate) fn begin_array(&mut self, expected: &'static str) -> Result<()> {
+        if self.peek() == Some(b'[') {
+            self.pos += 1;
+            return Ok(());
+        }
+        Err(self.invalid_type(expected))
+    }
+
+    /// Whether another element of an array follows (then it is next to be
+    /// read); false at the array's end. `first` as for [`Reader::next_key`].
+    #[inline]
+    pub(crate) fn next_element(&mut self, first: &mut bool) -> Result<bool> {
+        match self.peek() {
+            Some(b']') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(b',') if !*first => {
+                self.pos += 1;
+                match self.peek() {
+                    Some(b']') => Err(self.syntax("trailing comma")),
+                    Some(_) => Ok(true),
+                    None => Err(self.eof("EOF while parsing a list")),
+                }
+            }
+            Some(_) if *first => {
+                *first = false;
+                Ok(true)
+            }
+            Some(_) => Err(self.syntax("expected `,` or `]`")),
+            None => Err(self.eof("EOF while parsing a list")),
+        }
+    }
+
+    /// Reads a string, borrowed from the input unless it holds escapes.
+    #[inline]
+    pub(crate) fn string(&mut self, expected: &'static str) -> Result<Cow<'a, str>> {
+        if self.peek() == Some(b'"') {
+            self.pos += 1;
+            return self.string_body();
+        }
+        Err(self.invalid_type(expected))
+    }
+
+    /// Reads the rest of a string whose opening quote is consumed.
+    #[inline]
+    fn string_body(&mut self) -> Result<Cow<'a, str>> {
+        let start = self.pos;
+        let mut end = start;
+        loop {
+            let Some(&byte) = self.bytes.get(end) else {
+                self.pos = end;
+                return Err(self.eof("EOF while parsing a string"));
+            };
+            #[expect(clippy::indexing_slicing, reason = "a u8 indexes a 256-entry table")]
+            let stop = STRING_STOP[usize::from(byte)];
+            if !stop {
+                end += 1;
+                continue;
+            }
+            self.pos = end;
+            return match byte {
+                b'"' => {
+                    self.pos = end + 1;
+                    self.slice(start, end).map(Cow::Borrowed)
+                }
+                b'\\' => self.escaped_string(start).map(Cow::Owned),
+                _ => Err(self.syntax("control character found while parsing a string")),
+            };
+        }
+    }
+
+    /// The text between two byte offsets that fall between characters.
+    fn slice(&self, start: usize, end: usize) -> Result<&'a str> {
+        self.text
+            .get(start..end)
+            .ok_or_else(|| self.syntax("invalid unicode code point"))
+    }
+
+    /// Reads a string with escapes from `start` (just after its opening
+    /// quote); `self.pos` is at its first backslash.
+    #[cold]
+    fn escaped_string(&mut self, start: usize) -> Result<String> {
+        let mut out = String::new();
+        let mut run_start = start;
+        loop {
+            let Some(&byte) = self.bytes.get(self.pos) else {
+                return Err(self.eof("EOF while parsing a string"));
+            };
+            match byte {
+                b'"' | b'\\' => {
+                    out.push_str(self.slice(run_start, self.pos)?);
+                    self.pos += 1;
+                    if byte == b'"' {
+                        return Ok(out);
+                    }
+                    self.escape(&mut out)?;
+                    run_start = self.pos;
+                }
+                0x00..0x20 => {
+                    return Err(self.syntax("control character found while parsing a string"));
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    /// Decodes the escape after a backslash.
+    fn escape(&mut self, out: &mut String) -> Result<()> {
+        let Some(&byte) = self.bytes.get(self.pos) else {
+            return Err(self.eof("EOF while parsing a string"));
+        };
+        self.pos += 1;
+        let decoded = match byte {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => self.unicode_escape()?,
+            _ => {
+                self.pos -= 1;
+                return Err(self.syntax("invalid escape"));
+            }
+        };
+        out.push(decoded);
+        Ok(())
+    }
+
+    /// Decodes `XXXX` after `\u`, with the low half of a surrogate pair.
+    fn unicode_escape(&mut self) -> Result<char> {
+        let high = self.hex4()?;
+        if let Some(c) = char::from_u32(u32::from(high)) {
+            return Ok(c);
+        }
+        if !(0xD800..0xDC00).contains(&high) {
+            return Err(self.syntax("lone trailing surrogate in hex escape"));
+        }
+        match (self.bytes.get(self.pos), self.bytes.get(self.pos + 1)) {
+            (Some(b'\\'), Some(b'u')) => self.pos += 2,
+            (None, _) | (Some(b'\\'), None) => {
+                return Err(self.eof("EOF while parsing a string"));
+            }
+            _ => return Err(self.syntax("lone leading surrogate in hex escape")),
+        }
+        let low = self.hex4()?;
+        if !(0xDC00..0xE000).contains(&low) {
+            return Err(self.syntax("lone leading surrogate in hex escape"));
+        }
+        let code = 0x1_0000 + ((u32::from(high) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+        char::from_u32(code).ok_or_else(|| self.syntax("invalid unicode code point"))
+    }
+
+    fn hex4(&mut self) -> Result<u16> {
+        if self.bytes.len().saturating_sub(self.pos) < 4 {
+            self.pos = self.bytes.len();
+            return Err(self.eof("EOF while parsing a string"));
+        }
+        let mut value: u16 = 0;
+        for _ in 0..4 {
+            let Some(&byte) = self.bytes.get(self.pos) else {
+                return Err(self.eof("EOF while parsing a string"));
+            };
+            let digit = match byte {
+                b'0'..=b'9' => byte - b'0',
+                b'a'..=b'f' => byte - b'a' + 10,
+                b'A'..=b'F' => byte - b'A' + 10,
+                _ => return Err(self.syntax("invalid escape")),
+            };
+            value = (value << 4) | u16::from(digit);
+            self.pos += 1;
+        }
+        Ok(value)
+    }
+
+    /// Reads `true` or `false`.
+    pub(crate) fn bool(&mut self, expected: &'static str) -> Result<bool> {
+        match self.peek() {
+            Some(b't') => self.literal(b"true").map(|()| true),
+            Some(b'f') => self.literal(b"false").map(|()| false),
+            _ => Err(self.invalid_type(expected)),
+        }
+    }
+
+    /// Reads a number.
+    pub(crate) fn number(&mut self, expected: &'static str) -> Result<Number> {
+        match self.peek() {
+            Some(b'-' | b'0'..=b'9') => self.number_body(),
+            _ => Err(self.invalid_type(expected)),
+        }
+    }
+
+    fn digit_at(&self, at: usize) -> Option<u8> {
+        self.bytes
+            .get(at)
+            .copied()
+            .filter(u8::is_ascii_digit)
+            .map(|b| b - b'0')
+    }
+
+    /// Reads the number starting at `self.pos`, JSON's grammar exactly.
+    fn number_body(&mut self) -> Result<Number> {
+        let start = self.pos;
+        let negative = self.bytes.get(self.pos) == Some(&b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let mut whole: Option<u64> = Some(0);
+        match self.digit_at(self.pos) {
+            Some(0) => {
+                self.pos += 1;
+                if self.digit_at(self.pos).is_some() {
+                    return Err(self.syntax("invalid number"));
+                }
+            }
+            Some(_) => {
+                while let Some(digit) = self.digit_at(self.pos) {
+                    whole = whole
+                        .and_then(|w| w.checked_mul(10))
+                        .and_then(|w| w.checked_add(u64::from(digit)));
+                    self.pos += 1;
+                }
+            }
+            None if self.pos >= self.bytes.len() => {
+                return Err(self.eof("EOF while parsing a value"));
+            }
+            None => return Err(self.syntax("invalid number")),
+        }
+        let mut is_float = false;
+        if self.bytes.get(self.pos) == Some(&b'.') {
+            self.pos += 1;
+            self.digits()?;
+            is_float = true;
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(self.pos) {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(self.pos) {
+                self.pos += 1;
+            }
+            self.digits()?;
+            is_float = true;
+        }
+        if !is_float {
+            match (whole, negative) {
+                (Some(value), false) => return Ok(Number::Unsigned(value)),
+                (Some(value), true) if value != 0 => {
+                    if let Some(value) = 0_i64.checked_sub_unsigned(value) {
+                        return Ok(Number::Negative(value));
+                    }
+                }
+                _ => {}
+            }
+        }
+        match self.slice(start, self.pos)?.parse::<f64>() {
+            Ok(value) if value.is_finite() => Ok(Number::Float(value)),
+            _ => Err(JsonError {
+                class: ErrorClass::Syntax,
+                problem: Problem::Message("number out of range"),
+                at: start,
+            }),
+        }
+    }
+
+    /// One or more digits.
+    fn digits(&mut self) -> Result<()> {
+        if self.digit_at(self.pos).is_none() {
+            return Err(if self.pos >= self.bytes.len() {
+                self.eof("EOF while parsing a value")
+            } else {
+                self.syntax("invalid number")
+            });
+        }
+        while self.digit_at(self.pos).is_some() {
+            self.pos += 1;
+        }
+        Ok(())
+    }
+
+    /// Skips one value of any type and depth, checking that it is JSON.
+    /// Iterative: the open containers are kept as bits, one per level.
+    pub(crate) fn skip_value(&mut self) -> Result<()> {
+        // Bit set: the container at that depth is an object.
+        let mut open: Vec<u64> = Vec::new();
+        let mut depth: usize = 0;
+        let is_object = |open: &[u64], depth: usize| {
+            depth
+                .checked_sub(1)
+                .and_then(|level| {
+                    open.get(level / 64)
+                        .map(|word| word >> (level % 64) & 1 == 1)
+                })
+                .unwrap_or(false)
+        };
+        let mut first = false;
+        loop {
+            // At the start of a value, or at a container's next element.
+            if depth > 0 {
+                let more = if is_object(&open, depth) {
+                    self.next_key(&mut first)?.is_some()
+                } else {
+                    self.next_element(&mut first)?
+                };
+                if !more {
+                    depth -= 1;
+                    first = false;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            }
+            match self.peek_value()? {
+                open_byte @ (b'{' | b'[') => {
+                    self.pos += 1;
+                    let level = depth;
+                    if open.len() <= level / 64 {
+                        open.push(0);
+                    }
+                    if let Some(word) = open.get_mut(level / 64) {
+                        let bit = 1_u64 << (level % 64);
+                        if open_byte == b'{' {
+                            *word |= bit;
+                        } else {
+                            *word &= !bit;
+                        }
+                    }
+                    depth += 1;
+                    first = true;
+                    continue;
+                }
+                b'"' => {
+                    self.pos += 1;
+                    self.string_body()?;
+                }
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                b'-' | b'0'..=b'9' => {
+                    self.number_body()?;
+                }
+                _ => return Err(self.syntax("expected value")),
+            }
+            if depth == 0 {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Reads one whole document from `bytes` with `read`.
+///
+/// JSON text is UTF-8, and all of it is checked once, up front. When it is
+/// not, the valid part is read first, so that a problem before the bad
+/// bytes is reported as the first problem, as a reader going forward finds
+/// it. Text cut inside a character counts as ending too early.
+pub(crate) fn read_document<'a, T>(
+    bytes: &'a [u8],
+    mut read: impl FnMut(&mut Reader<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut read_all = |text: &'a str| {
+        let mut reader = Reader::new(text);
+        let value = read(&mut reader)?;
+        reader.end().map(|()| value)
+    };
+    let utf8_error = match core::str::from_utf8(bytes) {
+        Ok(text) => return read_all(text),
+        Err(error) => error,
+    };
+    let valid = bytes
+        .get(..utf8_error.valid_up_to())
+        .and_then(|valid| core::str::from_utf8(valid).ok())
+        .unwrap_or_default();
+    match read_all(valid) {
+        Err(earlier) if earlier.class != ErrorClass::Eof => Err(earlier),
+        _ => Err(JsonError {
+            class: if utf8_error.error_len().is_none() {
+                ErrorClass::Eof
+            } else {
+                ErrorClass::Syntax
+            },
+            problem: Problem::Message("invalid unicode code point"),
+            at: utf8_error.valid_up_to(),
+        }),
+    }
+}
+
+/// Tracks which of up to 8 known members an object has had, so that a
+/// second occurrence is refused (a document with two `v` in one setting is
+/// ambiguous).
+#[derive(Default)]
+pub(crate) struct SeenMembers(u8);
+
+impl SeenMembers {
+    /// Records member `index` (0..8) named `name`; an error if it was seen before.
+    #[inline]
+    pub(crate) fn record(
+        &mut self,
+        index: u8,
+        name: &'static str,
+        reader: &Reader<'_>,
+    ) -> Result<()> {
+        let bit = 1_u8 << (index & 7);
+        if self.0 & bit != 0 {
+            return Err(JsonError {
+                class: ErrorClass::Shape,
+                problem: Problem::DuplicateMember(name),
+                at: reader.position(),
+            });
+        }
+        self.0 |= bit;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use alloc::string::ToString;
+
+    /// What serde_json makes of `text` read as any JSON value: the class of
+    /// its error, or the value's compact text.
+    fn serde_reading(text: &str) -> core::result::Result<String, ErrorClass> {
+        use serde_json::error::Category;
+        serde_json::from_str::<serde_json::Value>(text)
+            .map(|value| value.to_string())
+            .map_err(|error| match error.classify() {
+                Category::Eof => ErrorClass::Eof,
+                Category::Syntax | Category::Io => ErrorClass::Syntax,
+                Category::Data => ErrorClass::Shape,
+            })
+    }
+
+    /// The same through [`Reader`]: a value rebuilt from what it reads.
+    fn our_reading(text: &str) -> core::result::Result<String, ErrorClass> {
+        fn value(reader: &mut Reader<'_>, out: &mut String) -> Result<()> {
+            match reader.peek_value()? {
+                b'{' => {
+                    reader.begin_object("map")?;
+                    out.push('{');
+                    let mut first = true;
+                    while let Some(key) = reader.next_key(&mut first)? {
+                        if !out.ends_with('{') {
+                            out.push(',');
+                        }
+                        out.push_str(&serde_json::Value::from(&*key).to_string());
+                        out.push(':');
+                        value(reader, out)?;
+                    }
+                    out.push('}');
+                }
+                b'[' => {
+                    reader.begin_array("list")?;
+                    out.push('[');
+                    let mut first = true;
+                    while reader.next_element(&mut first)? {
+                        if !out.ends_with('[') {
+                            out.push(',');
+                        }
+                        value(reader, out)?;
+                    }
+                    out.push(']');
+                }
+                b'"' => {
+                    let text = reader.string("string")?;
+                    out.push_str(&serde_json::Value::from(&*text).to_string());
+                }
+                b't' | b'f' => out.push_str(if reader.bool("bool")? {
+                    "true"
+                } else {
+                    "false"
+                }),
+                b'n' => {
+                    assert!(reader.null()?);
+                    out.push_str("null");
+                }
+                _ => {
+                    let number = match reader.number("number")? {
+                        Number::Unsigned(v) => serde_json::Value::from(v),
+                        Number::Negative(v) => serde_json::Value::from(v),
+                        Number::Float(v) => serde_json::Value::from(v),
+                    };
+                    out.push_str(&number.to_string());
+                }
+            }
+            Ok(())
+        }
+        let mut out = String::new();
+        read_document(text.as_bytes(), |reader| value(reader, &mut out))
+            .map(|()| out)
+            .map_err(|error| error.class)
+    }
+
+    const DOCUMENTS: &[&str] = &[
+        "",
+        " ",
+        "{}",
+        " { } ",
+        "[]",
+        "[1,2,3]",
+        "[1,2,]",
+        "[1 2]",
+        "{\"a\":1,}",
+        "{\"a\" 1}",
+        "{\"a\":1 \"b\":2}",
+        "{1:2}",
+        "{\"a\":[{\"b\":null,\"c\":true,\"d\":false}]}",
+        "\"plain\"",
+        "\"esc\\\"aped\\\\ \\/ \\b\\f\\n\\r\\t\"",
+        "\"\\u00e9\\u65e5\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\\ud83d\"",
+        "\"\\ud83dx\"",
+        "\"\\ud83d\\u0041\"",
+        "\"\\ude00\"",
+        "\"\\u12\"",
+        "\"\\u12",
+        "\"\\x\"",
+        "\"tab\there\"",
+        "\"unterminated",
+        "\"é日本\"",
+        "0",
+        "-0",
+        "-",
+        "01",
+        "1.",
+        "1.5",
+        "1e5",
+        "1E+5",
+        "1e-5",
+        "1e",
+        "-1.25e-3",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "123456789012345678901234567890",
+        "1e400",
+        "-1e400",
+        "0.1",
+        "2.2250738585072014e-308",
+        "tru",
+        "true",
+        "trUe",
+        "nul",
+        "null x",
+        "[[[[[]]]]]",
+        "[[[[[]]]]",
+        "{\"a\":{\"b\":{\"c\":[[],{}]}}}",
+        "\u{feff}{}",
+        "{\"a\":1}}",
+        "[\"\u{1}\"]",
+    ];
+
+    #[test]
+    fn reads_what_serde_json_reads() {
+        for text in DOCUMENTS {
+            assert_eq!(our_reading(text), serde_reading(text), "{text:?}");
+        }
+        // Every prefix of a document with every kind of value ends too early.
+        let full = r#"{"a":[1,-2.5e3,"x\u00e9\"",true,false,null,{"b":{}}]}"#;
+        for end in 0..full.len() {
+            let prefix = full.get(..end).unwrap_or_default();
+            assert_eq!(our_reading(prefix), serde_reading(prefix), "{prefix:?}");
+        }
+    }
+
+    #[test]
+    fn skips_any_value_without_recursion() {
+        let depth = 200_000;
+        let nested = format!("{}1{}", "[{\"a\":".repeat(depth), "}]".repeat(depth));
+        let mut reader = Reader::new(&nested);
+        assert_eq!(reader.skip_value(), Ok(()));
+        assert_eq!(reader.end(), Ok(()));
+        let unclosed = "[{\"a\":".repeat(depth);
+        let mut reader = Reader::new(&unclosed);
+        assert_eq!(
+            reader.skip_value().map_err(|e| e.class),
+            Err(ErrorClass::Eof)
+        );
+        let mismatched = format!("{}{}", "[".repeat(100), "}".repeat(100));
+        let mut reader = Reader::new(&mismatched);
+        assert_eq!(
+            reader.skip_value().map_err(|e| e.class),
+            Err(ErrorClass::Syntax)
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_in_document_order() {
+        let read = |bytes: &[u8]| {
+            read_document(bytes, |reader| reader.skip_value()).map_err(|e| (e.class, e.at))
+        };
+        assert_eq!(read(b"[\"\xff\"]"), Err((ErrorClass::Syntax, 2)));
+        // A syntax error before the bad byte comes first.
+        assert_eq!(read(b"[1 2, \"\xff\"]"), Err((ErrorClass::Syntax, 3)));
+        // Cut inside a character: the text ends too early.
+        assert_eq!(read(b"[\"\xc3"), Err((ErrorClass::Eof, 2)));
+        assert_eq!(read("[\"é\"]".as_bytes()), Ok(()));
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        let text = "{\n  \"a\": nope\n}";
+        let error = read_document(text.as_bytes(), |reader| reader.skip_value()).unwrap_err();
+        assert_eq!(error.class, ErrorClass::Syntax);
+        assert_eq!(error.line_and_column(text.as_bytes()), (2, 9));
+    }
+
+    #[test]
+    fn duplicate_members_are_refused() {
+        let reader = Reader::new("");
+        let mut seen = SeenMembers::default();
+        assert!(seen.record(0, "t", &reader).is_ok());
+        assert!(seen.record(1, "v", &reader).is_ok());
+        let error = seen.record(0, "t", &reader).unwrap_err();
+        assert_eq!(error.class, ErrorClass::Shape);
+        assert_eq!(format!("{}", error.problem), "duplicate member `t`");
+    }
+}
