@@ -12,6 +12,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::compact_str::CompactStr;
 use crate::comparator::{PrerequisiteComparator, SegmentComparator, UserComparator};
 use crate::hashing::Sha256Digest;
 use crate::semver::PreparedVersion;
@@ -83,7 +84,7 @@ pub(crate) struct Origin {
 /// A reusable group of user conditions (`s` in config JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
-    pub(crate) name: Box<str>,
+    pub(crate) name: CompactStr,
     pub(crate) conditions: Box<[Condition]>,
 }
 
@@ -100,7 +101,7 @@ impl Segment {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StoredValue {
     Bool(bool),
-    Text(Box<str>),
+    Text(CompactStr),
     Int(i64),
     Float(f64),
     /// The JSON value does not hold the setting's type.
@@ -132,17 +133,17 @@ impl fmt::Display for StoredValue {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Served {
     pub(crate) value: StoredValue,
-    pub(crate) variation_id: Option<Box<str>>,
+    pub(crate) variation_id: Option<CompactStr>,
 }
 
 /// A feature flag or setting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
-    pub(crate) key: Box<str>,
+    pub(crate) key: CompactStr,
     /// `Err(code)` for a setting type this SDK does not know.
     pub(crate) setting_type: Result<SettingType, i64>,
     pub(crate) served: Served,
-    pub(crate) percentage_attribute: Option<Box<str>>,
+    pub(crate) percentage_attribute: Option<CompactStr>,
     /// Where the % options attribute lives in a [`crate::User`], found out once.
     pub(crate) percentage_key: AttributeKey,
     pub(crate) rules: Box<[TargetingRule]>,
@@ -314,7 +315,7 @@ impl ConditionDefect {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct UserCondition {
-    pub(crate) attribute: Box<str>,
+    pub(crate) attribute: CompactStr,
     /// Where `attribute` lives in a [`crate::User`], found out once.
     pub(crate) key: AttributeKey,
     pub(crate) comparator: UserComparator,
@@ -325,9 +326,9 @@ pub(crate) struct UserCondition {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ComparisonValue {
     /// Cleartext EQUALS / NOT EQUALS.
-    Text(Box<str>),
+    Text(CompactStr),
     /// Cleartext lists (IS ONE OF, CONTAINS, STARTS/ENDS WITH, ARRAY CONTAINS).
-    TextList(Box<[Box<str>]>),
+    TextList(Box<[CompactStr]>),
     /// Hashed EQUALS / NOT EQUALS; `None` if the stored text is not a digest.
     Hash(Option<Sha256Digest>),
     /// Hashed IS ONE OF / ARRAY CONTAINS; entries that are not digests can never match.
@@ -341,7 +342,7 @@ pub(crate) enum ComparisonValue {
     /// `None` for a blank item (skipped) and `Some(None)` for an invalid one.
     SemverList(Box<[SemverItem]>),
     /// Semver relations: the raw text and its parse.
-    Semver(Box<str>, Option<PreparedVersion>),
+    Semver(CompactStr, Option<PreparedVersion>),
     Number(f64),
     /// Unix seconds.
     Date(f64),
@@ -349,7 +350,7 @@ pub(crate) enum ComparisonValue {
 
 /// One item of a semver list: the raw text (for the log) and its parse,
 /// `None` for a blank item (skipped) and `Some(None)` for an invalid one.
-pub(crate) type SemverItem = (Box<str>, Option<Option<PreparedVersion>>);
+pub(crate) type SemverItem = (CompactStr, Option<Option<PreparedVersion>>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SegmentCondition {
@@ -359,7 +360,7 @@ pub(crate) struct SegmentCondition {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PrerequisiteCondition {
-    pub(crate) key: Box<str>,
+    pub(crate) key: CompactStr,
     pub(crate) comparator: PrerequisiteComparator,
     pub(crate) value: StoredValue,
     /// Index of the prerequisite setting, resolved once the whole config is known.

@@ -13,6 +13,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::compact_str::CompactStr;
 use crate::comparator::{
     ComparatorKind, PrerequisiteComparator, SegmentComparator, UserComparator,
 };
@@ -160,12 +161,14 @@ impl Config {
             .map(|(key, value)| {
                 let (setting_type, value) = match value {
                     OwnedValue::Bool(v) => (SettingType::Bool, StoredValue::Bool(v)),
-                    OwnedValue::Text(v) => (SettingType::Text, StoredValue::Text(v)),
+                    OwnedValue::Text(v) => {
+                        (SettingType::Text, StoredValue::Text(CompactStr::from(&*v)))
+                    }
                     OwnedValue::Int(v) => (SettingType::Int, StoredValue::Int(v)),
                     OwnedValue::Float(v) => (SettingType::Float, StoredValue::Float(v)),
                 };
                 Setting {
-                    key: key.into_boxed_str(),
+                    key: CompactStr::from(key.as_str()),
                     setting_type: Ok(setting_type),
                     served: Served {
                         value,
@@ -215,11 +218,18 @@ struct WireValue<'a> {
     float: Option<f64>,
 }
 
-/// Comparison-value list items of the user condition being read: kept
-/// borrowed until the condition's comparator is known.
+/// Reusable buffers of the parse. Lists are collected here and moved out
+/// into exactly sized slices once complete (no growth, no shrinking of
+/// each list's own vector); each buffer is used as a stack, so a list may
+/// be read while an outer one of the same kind is still open.
 #[derive(Default)]
 struct Scratch<'a> {
+    /// Comparison-value list items of the user condition being read: kept
+    /// borrowed until the condition's comparator is known.
     items: Vec<Cow<'a, str>>,
+    conditions: Vec<Condition>,
+    rules: Vec<TargetingRule>,
+    options: Vec<PercentageOption>,
 }
 
 fn read_document(json: &[u8], overrides: bool) -> Result<Document<'_>, ParseError> {
@@ -354,16 +364,19 @@ fn read_segments<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read
                 "r" => {
                     seen.record(1, "r", reader)?;
                     if !reader.null()? {
-                        conditions = read_list(reader, "a list of conditions", |reader| {
-                            read_user_condition(reader, scratch)
-                        })?;
+                        conditions = read_list(
+                            reader,
+                            "a list of conditions",
+                            &mut scratch.conditions,
+                            |reader| read_user_condition(reader, &mut scratch.items),
+                        )?;
                     }
                 }
                 _ => reader.skip_value()?,
             }
         }
         segments.push(Segment {
-            name: name.map(Box::from).unwrap_or_default(),
+            name: name.map(CompactStr::from).unwrap_or_default(),
             conditions,
         });
     }
@@ -417,14 +430,27 @@ fn read_setting<'a>(
             "r" => {
                 seen.record(2, "r", reader)?;
                 if !reader.null()? {
-                    rules = read_list(reader, "a list of targeting rules", |reader| {
-                        read_rule(reader, value_type, scratch)
-                    })?;
+                    rules = read_list(
+                        reader,
+                        "a list of targeting rules",
+                        &mut scratch.rules,
+                        |reader| {
+                            read_rule(
+                                reader,
+                                value_type,
+                                &mut scratch.conditions,
+                                &mut scratch.items,
+                                &mut scratch.options,
+                            )
+                        },
+                    )?;
                 }
             }
             "p" => {
                 seen.record(3, "p", reader)?;
-                if let Some(options) = optional_percentage_options(reader, value_type)? {
+                if let Some(options) =
+                    optional_percentage_options(reader, value_type, &mut scratch.options)?
+                {
                     percentage_options = options;
                 }
             }
@@ -440,13 +466,13 @@ fn read_setting<'a>(
         }
     }
     Ok(Setting {
-        key: Box::from(key),
+        key: CompactStr::from(key),
         setting_type,
         served: served(value, variation_id, value_type),
         percentage_key: percentage_attribute
             .as_deref()
             .map_or(AttributeKey::Identifier, AttributeKey::of),
-        percentage_attribute: percentage_attribute.map(Box::from),
+        percentage_attribute: percentage_attribute.map(CompactStr::from),
         rules,
         percentage_options,
         origin: 0,
@@ -471,7 +497,9 @@ fn find_setting_type(mut reader: Reader<'_>) -> Option<i64> {
 fn read_rule<'a>(
     reader: &mut Reader<'a>,
     value_type: Option<SettingType>,
-    scratch: &mut Scratch<'a>,
+    conditions_scratch: &mut Vec<Condition>,
+    items: &mut Vec<Cow<'a, str>>,
+    options_scratch: &mut Vec<PercentageOption>,
 ) -> Read<TargetingRule> {
     let mut conditions: Box<[Condition]> = Box::default();
     let mut served_value = None;
@@ -484,9 +512,12 @@ fn read_rule<'a>(
             "c" => {
                 seen.record(0, "c", reader)?;
                 if !reader.null()? {
-                    conditions = read_list(reader, "a list of conditions", |reader| {
-                        read_condition(reader, scratch)
-                    })?;
+                    conditions = read_list(
+                        reader,
+                        "a list of conditions",
+                        conditions_scratch,
+                        |reader| read_condition(reader, items),
+                    )?;
                 }
             }
             "s" => {
@@ -497,7 +528,7 @@ fn read_rule<'a>(
             }
             "p" => {
                 seen.record(2, "p", reader)?;
-                options = optional_percentage_options(reader, value_type)?;
+                options = optional_percentage_options(reader, value_type, options_scratch)?;
             }
             _ => reader.skip_value()?,
         }
@@ -536,11 +567,12 @@ fn read_served(reader: &mut Reader<'_>, value_type: Option<SettingType>) -> Read
 fn optional_percentage_options(
     reader: &mut Reader<'_>,
     value_type: Option<SettingType>,
+    scratch: &mut Vec<PercentageOption>,
 ) -> Read<Option<Box<[PercentageOption]>>> {
     if reader.null()? {
         return Ok(None);
     }
-    read_list(reader, "a list of percentage options", |reader| {
+    read_list(reader, "a list of percentage options", scratch, |reader| {
         let mut percentage = None;
         let mut value = WireValue::default();
         let mut variation_id = None;
@@ -579,13 +611,13 @@ fn served(
 ) -> Served {
     Served {
         value: stored_value(value, value_type),
-        variation_id: variation_id.map(Box::from),
+        variation_id: variation_id.map(CompactStr::from),
     }
 }
 
 /// A condition of a targeting rule: exactly one of `u`, `s`, `p`. Segment
 /// references are only checked for range later, by [`check_segment_references`].
-fn read_condition<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Condition> {
+fn read_condition<'a>(reader: &mut Reader<'a>, items: &mut Vec<Cow<'a, str>>) -> Read<Condition> {
     let mut user = None;
     let mut segment = None;
     let mut prerequisite = None;
@@ -597,7 +629,7 @@ fn read_condition<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Rea
             "u" => {
                 seen.record(0, "u", reader)?;
                 if !reader.null()? {
-                    user = Some(read_user_condition(reader, scratch)?);
+                    user = Some(read_user_condition(reader, items)?);
                 }
             }
             "s" => {
@@ -687,7 +719,7 @@ fn read_prerequisite(reader: &mut Reader<'_>) -> Read<Condition> {
             Condition::Invalid(ConditionDefect::PrerequisiteValueInvalid)
         }
         (Some(key), Some(comparator), value) => Condition::Prerequisite(PrerequisiteCondition {
-            key: Box::from(key),
+            key: CompactStr::from(key),
             comparator,
             value,
             target: None,
@@ -695,13 +727,16 @@ fn read_prerequisite(reader: &mut Reader<'_>) -> Read<Condition> {
     })
 }
 
-fn read_user_condition<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Condition> {
+fn read_user_condition<'a>(
+    reader: &mut Reader<'a>,
+    items: &mut Vec<Cow<'a, str>>,
+) -> Read<Condition> {
     let mut attribute = None;
     let mut comparator = None;
     let mut text = None;
     let mut number = None;
-    // The list items wait in `scratch.items[list_start..]`.
-    let list_start = scratch.items.len();
+    // The list items wait in `items[list_start..]`.
+    let list_start = items.len();
     let mut has_list = false;
     reader.begin_object("a user condition")?;
     let mut seen = SeenMembers::default();
@@ -731,16 +766,16 @@ fn read_user_condition<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -
                     reader.begin_array("a list of strings")?;
                     let mut first_item = true;
                     while reader.next_element(&mut first_item)? {
-                        scratch.items.push(reader.string("a string")?);
+                        items.push(reader.string("a string")?);
                     }
                 }
             }
             _ => reader.skip_value()?,
         }
     }
-    let list = has_list.then(|| scratch.items.get(list_start..).unwrap_or_default());
+    let list = has_list.then(|| items.get(list_start..).unwrap_or_default());
     let condition = user_condition(attribute, comparator, text, number, list);
-    scratch.items.truncate(list_start);
+    items.truncate(list_start);
     Ok(condition)
 }
 
@@ -760,7 +795,7 @@ fn user_condition(
     match comparison_value(comparator, text, number, list) {
         Some(value) => Condition::User(UserCondition {
             key: AttributeKey::of(&attribute),
-            attribute: Box::from(attribute),
+            attribute: CompactStr::from(attribute),
             comparator,
             value,
         }),
@@ -777,7 +812,7 @@ fn comparison_value(
     let sensitive = comparator.is_sensitive();
     Some(match comparator.kind() {
         ComparatorKind::Text if sensitive => ComparisonValue::Hash(decode_hex_digest(&text?)),
-        ComparatorKind::Text => ComparisonValue::Text(Box::from(text?)),
+        ComparatorKind::Text => ComparisonValue::Text(CompactStr::from(text?)),
         ComparatorKind::TextList | ComparatorKind::ArrayList if sensitive => {
             let list = list?;
             let digests = list
@@ -790,7 +825,7 @@ fn comparison_value(
             }
         }
         ComparatorKind::TextList | ComparatorKind::ArrayList => {
-            ComparisonValue::TextList(list?.iter().map(|item| Box::from(&**item)).collect())
+            ComparisonValue::TextList(list?.iter().map(|item| CompactStr::from(&**item)).collect())
         }
         ComparatorKind::HashedAffixList => {
             let mut affixes = Vec::with_capacity(list?.len());
@@ -806,33 +841,36 @@ fn comparison_value(
                 .iter()
                 .map(|item| {
                     let parsed = (!item.trim().is_empty()).then(|| PreparedVersion::parse(item));
-                    (Box::from(&**item), parsed)
+                    (CompactStr::from(&**item), parsed)
                 })
                 .collect(),
         ),
         ComparatorKind::Semver => {
             let text = text?;
             let parsed = PreparedVersion::parse(&text);
-            ComparisonValue::Semver(Box::from(text), parsed)
+            ComparisonValue::Semver(CompactStr::from(text), parsed)
         }
         ComparatorKind::Number => ComparisonValue::Number(number?),
         ComparatorKind::Date => ComparisonValue::Date(number?),
     })
 }
 
-/// A JSON array read element by element into an exactly sized slice.
+/// A JSON array read element by element into an exactly sized slice,
+/// collected on top of `scratch` (left as it was found).
 fn read_list<'a, T>(
     reader: &mut Reader<'a>,
     expected: &'static str,
+    scratch: &mut Vec<T>,
     mut read: impl FnMut(&mut Reader<'a>) -> Read<T>,
 ) -> Read<Box<[T]>> {
     reader.begin_array(expected)?;
-    let mut items = Vec::new();
+    let start = scratch.len();
     let mut first = true;
     while reader.next_element(&mut first)? {
-        items.push(read(reader)?);
+        let item = read(reader)?;
+        scratch.push(item);
     }
-    Ok(items.into_boxed_slice())
+    Ok(scratch.drain(start..).collect())
 }
 
 fn optional_value<'a>(reader: &mut Reader<'a>) -> Read<Option<WireValue<'a>>> {
@@ -980,7 +1018,7 @@ fn check_segment_references(settings: &mut [Setting], segment_count: usize) {
 fn stored_value(value: WireValue<'_>, setting_type: Option<SettingType>) -> StoredValue {
     let stored = match setting_type {
         Some(SettingType::Bool) => value.boolean.map(StoredValue::Bool),
-        Some(SettingType::Text) => value.text.map(|v| StoredValue::Text(Box::from(v))),
+        Some(SettingType::Text) => value.text.map(|v| StoredValue::Text(CompactStr::from(v))),
         Some(SettingType::Int) => value.int.map(StoredValue::Int),
         Some(SettingType::Float) => value.float.map(StoredValue::Float),
         None => None,
@@ -1002,7 +1040,7 @@ fn self_typed_value(value: WireValue<'_>) -> StoredValue {
             text: Some(v),
             int: None,
             float: None,
-        } => StoredValue::Text(Box::from(v)),
+        } => StoredValue::Text(CompactStr::from(v)),
         WireValue {
             boolean: None,
             text: None,

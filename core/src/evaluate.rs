@@ -1145,7 +1145,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             .and_then(|index| self.config.settings.get(index as usize))
         else {
             return ConditionResult::Failed(EvaluationError::PrerequisiteMissing {
-                key: condition.key.clone(),
+                key: Box::from(condition.key.as_str()),
             });
         };
         let expected = condition.value.value();
@@ -1157,7 +1157,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             return ConditionResult::Failed(EvaluationError::PrerequisiteTypeMismatch {
                 comparison_value: expected
                     .map_or(OwnedValue::Text("".into()), |v| v.to_owned_value()),
-                key: condition.key.clone(),
+                key: Box::from(condition.key.as_str()),
             });
         };
         if visit.contains(&prerequisite.key) {

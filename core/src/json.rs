@@ -119,6 +119,20 @@ static STRING_STOP: [bool; 256] = {
     table
 };
 
+/// The bytes of `word` (little-endian) that stop a string scan, as in
+/// [`STRING_STOP`]: the high bit of each such byte is set, and the lowest
+/// set bit marks the first of them exactly (borrows only run upwards).
+#[inline]
+fn string_stops(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let quote = has_zero(word ^ (ONES * b'"' as u64));
+    let backslash = has_zero(word ^ (ONES * b'\\' as u64));
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    quote | backslash | control
+}
+
 /// A position in a JSON text, read forward.
 #[derive(Clone)]
 pub(crate) struct Reader<'a> {
@@ -335,10 +349,23 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the rest of a string whose opening quote is consumed.
-    #[inline]
+    #[inline(always)]
     fn string_body(&mut self) -> Result<Cow<'a, str>> {
         let start = self.pos;
         let mut end = start;
+        // Eight bytes at a time while no byte in them stops the scan.
+        while let Some((chunk, _)) = self
+            .bytes
+            .get(end..)
+            .and_then(<[u8]>::split_first_chunk::<8>)
+        {
+            let stops = string_stops(u64::from_le_bytes(*chunk));
+            if stops != 0 {
+                end += (stops.trailing_zeros() / 8) as usize;
+                break;
+            }
+            end += 8;
+        }
         loop {
             let Some(&byte) = self.bytes.get(end) else {
                 self.pos = end;
@@ -857,6 +884,26 @@ mod tests {
         for end in 0..full.len() {
             let prefix = full.get(..end).unwrap_or_default();
             assert_eq!(our_reading(prefix), serde_reading(prefix), "{prefix:?}");
+        }
+    }
+
+    #[test]
+    fn word_scan_finds_the_first_stop_byte() {
+        for position in 0..8 {
+            for byte in 0..=255_u8 {
+                for filler in [b'a', 0x7f, 0xc3, 0xff, b' '] {
+                    let mut bytes = [filler; 8];
+                    bytes[position] = byte;
+                    // A later stop byte must not hide or move the first one.
+                    if position < 7 {
+                        bytes[7] = b'"';
+                    }
+                    let stops = string_stops(u64::from_le_bytes(bytes));
+                    let first = bytes.iter().position(|&b| STRING_STOP[usize::from(b)]);
+                    let found = (stops != 0).then(|| (stops.trailing_zeros() / 8) as usize);
+                    assert_eq!(found, first, "{bytes:?}");
+                }
+            }
         }
     }
 

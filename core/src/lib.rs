@@ -32,6 +32,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod compact_str;
 mod comparator;
 mod config;
 mod config_json;
