@@ -49,6 +49,12 @@ impl CompactStr {
         }
     }
 
+    /// The text's length in bytes.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
     #[inline]
     pub(crate) fn as_str(&self) -> &str {
         match self {

@@ -84,7 +84,7 @@ pub(crate) struct Origin {
 /// A reusable group of user conditions (`s` in config JSON).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {
-    pub(crate) name: CompactStr,
+    pub(crate) name: Box<str>,
     pub(crate) conditions: Box<[Condition]>,
 }
 
@@ -101,7 +101,7 @@ impl Segment {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StoredValue {
     Bool(bool),
-    Text(CompactStr),
+    Text(Box<str>),
     Int(i64),
     Float(f64),
     /// The JSON value does not hold the setting's type.
@@ -139,11 +139,11 @@ pub(crate) struct Served {
 /// A feature flag or setting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
-    pub(crate) key: CompactStr,
+    pub(crate) key: Box<str>,
     /// `Err(code)` for a setting type this SDK does not know.
     pub(crate) setting_type: Result<SettingType, i64>,
     pub(crate) served: Served,
-    pub(crate) percentage_attribute: Option<CompactStr>,
+    pub(crate) percentage_attribute: Option<Box<str>>,
     /// Where the % options attribute lives in a [`crate::User`], found out once.
     pub(crate) percentage_key: AttributeKey,
     pub(crate) rules: Box<[TargetingRule]>,

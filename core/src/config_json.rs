@@ -161,14 +161,12 @@ impl Config {
             .map(|(key, value)| {
                 let (setting_type, value) = match value {
                     OwnedValue::Bool(v) => (SettingType::Bool, StoredValue::Bool(v)),
-                    OwnedValue::Text(v) => {
-                        (SettingType::Text, StoredValue::Text(CompactStr::from(&*v)))
-                    }
+                    OwnedValue::Text(v) => (SettingType::Text, StoredValue::Text(v)),
                     OwnedValue::Int(v) => (SettingType::Int, StoredValue::Int(v)),
                     OwnedValue::Float(v) => (SettingType::Float, StoredValue::Float(v)),
                 };
                 Setting {
-                    key: CompactStr::from(key.as_str()),
+                    key: key.into_boxed_str(),
                     setting_type: Ok(setting_type),
                     served: Served {
                         value,
@@ -376,7 +374,7 @@ fn read_segments<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read
             }
         }
         segments.push(Segment {
-            name: name.map(CompactStr::from).unwrap_or_default(),
+            name: name.map(Box::from).unwrap_or_default(),
             conditions,
         });
     }
@@ -466,13 +464,13 @@ fn read_setting<'a>(
         }
     }
     Ok(Setting {
-        key: CompactStr::from(key),
+        key: Box::from(key),
         setting_type,
         served: served(value, variation_id, value_type),
         percentage_key: percentage_attribute
             .as_deref()
             .map_or(AttributeKey::Identifier, AttributeKey::of),
-        percentage_attribute: percentage_attribute.map(CompactStr::from),
+        percentage_attribute: percentage_attribute.map(Box::from),
         rules,
         percentage_options,
         origin: 0,
@@ -1018,7 +1016,7 @@ fn check_segment_references(settings: &mut [Setting], segment_count: usize) {
 fn stored_value(value: WireValue<'_>, setting_type: Option<SettingType>) -> StoredValue {
     let stored = match setting_type {
         Some(SettingType::Bool) => value.boolean.map(StoredValue::Bool),
-        Some(SettingType::Text) => value.text.map(|v| StoredValue::Text(CompactStr::from(v))),
+        Some(SettingType::Text) => value.text.map(|v| StoredValue::Text(Box::from(v))),
         Some(SettingType::Int) => value.int.map(StoredValue::Int),
         Some(SettingType::Float) => value.float.map(StoredValue::Float),
         None => None,
@@ -1040,7 +1038,7 @@ fn self_typed_value(value: WireValue<'_>) -> StoredValue {
             text: Some(v),
             int: None,
             float: None,
-        } => StoredValue::Text(CompactStr::from(v)),
+        } => StoredValue::Text(Box::from(v)),
         WireValue {
             boolean: None,
             text: None,

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 use core::fmt::{self, Write};
 
+use crate::compact_str::CompactStr;
 use crate::comparator::{
     ComparatorKind, PrerequisiteComparator, SegmentComparator, UserComparator,
 };
@@ -172,7 +173,8 @@ impl<'a, T> EvaluationDetails<'a, T> {
 #[derive(Debug, Clone, Copy)]
 struct Outcome<'a> {
     value: Value<'a>,
-    variation_id: Option<&'a str>,
+    /// Turned into `&str` only for details (a check for UTF-8).
+    variation_id: Option<&'a CompactStr>,
     rule: Option<(usize, &'a TargetingRule)>,
     option: Option<(usize, &'a PercentageOption)>,
 }
@@ -350,7 +352,9 @@ impl Config {
     /// values, targeting rules and % options.
     #[must_use]
     pub fn key_and_value_for_variation_id(&self, variation_id: &str) -> Option<(&str, Value<'_>)> {
-        let matches = |served: &Served| served.variation_id.as_deref() == Some(variation_id);
+        let matches = |served: &Served| {
+            served.variation_id.as_ref().map(CompactStr::as_bytes) == Some(variation_id.as_bytes())
+        };
         self.settings.iter().find_map(|setting| {
             let options = setting
                 .percentage_options
@@ -467,7 +471,7 @@ impl Config {
 fn details_of<'a, T>(value: T, outcome: Outcome<'a>) -> EvaluationDetails<'a, T> {
     EvaluationDetails {
         value,
-        variation_id: outcome.variation_id,
+        variation_id: outcome.variation_id.map(CompactStr::as_str),
         is_default_value: false,
         error: None,
         matched_targeting_rule: outcome.rule.map(|(_, rule)| rule),
@@ -714,10 +718,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         let setting_type = setting
             .setting_type
             .map_err(EvaluationError::InvalidSettingType)?;
-        let visit = Visit {
-            key: &setting.key,
-            parent,
-        };
+        // Once per setting: a key kept in place is checked for UTF-8 on the way out.
+        let key: &'c str = &setting.key;
+        let visit = Visit { key, parent };
         let origin = self.config.origin(setting);
         let mut user_missing_reported = false;
 
@@ -728,9 +731,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         }
         for (rule_index, rule) in setting.rules.iter().enumerate() {
             let result = if self.log.is_enabled() {
-                self.evaluate_rule_conditions(setting, origin, rule, &visit, depth)
+                self.evaluate_rule_conditions(key, origin, rule, &visit, depth)
             } else {
-                self.rule_conditions_quiet(setting, origin, rule, &visit, depth)
+                self.rule_conditions_quiet(key, origin, rule, &visit, depth)
             };
             if !result.is_success() {
                 self.log.indent();
@@ -842,7 +845,8 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             .percentage_attribute
             .as_deref()
             .unwrap_or(crate::user::IDENTIFIER);
-        let Some(attribute) = user.attribute_at(setting.percentage_key, attribute_name) else {
+        let Some(attribute) = user.attribute_at(setting.percentage_key, attribute_name.as_bytes())
+        else {
             self.log.line(format_args!(
                 "Skipping % options because the User.{attribute_name} attribute is missing."
             ));
@@ -875,7 +879,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
     /// in a loop that only evaluates.
     fn rule_conditions_quiet(
         &mut self,
-        setting: &'c Setting,
+        key: &'c str,
         origin: Option<&'c Origin>,
         rule: &'c TargetingRule,
         visit: &Visit<'_>,
@@ -883,15 +887,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
     ) -> ConditionResult<'c, 'u> {
         for condition in &rule.conditions {
             let result = match (condition, self.user) {
-                (Condition::User(condition), Some(user)) => self.evaluate_user_condition(
-                    condition,
-                    user,
-                    &setting.key,
-                    &setting.key,
-                    origin,
-                ),
+                (Condition::User(condition), Some(user)) => {
+                    self.evaluate_user_condition(condition, user, key, key, origin)
+                }
                 (Condition::Segment(condition), Some(user)) => {
-                    self.evaluate_segment_condition(condition, user, &setting.key, origin)
+                    self.evaluate_segment_condition(condition, user, key, origin)
                 }
                 (Condition::User(_) | Condition::Segment(_), None) => ConditionResult::NoUser,
                 (Condition::Prerequisite(prerequisite), _) => {
@@ -912,7 +912,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
 
     fn evaluate_rule_conditions(
         &mut self,
-        setting: &'c Setting,
+        key: &'c str,
         origin: Option<&'c Origin>,
         rule: &'c TargetingRule,
         visit: &Visit<'_>,
@@ -936,13 +936,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     self.log.append(format_args!("{user_condition}"));
                     new_line_before_then = several;
                     match self.user {
-                        Some(user) => self.evaluate_user_condition(
-                            user_condition,
-                            user,
-                            &setting.key,
-                            &setting.key,
-                            origin,
-                        ),
+                        Some(user) => {
+                            self.evaluate_user_condition(user_condition, user, key, key, origin)
+                        }
                         None => ConditionResult::NoUser,
                     }
                 }
@@ -957,12 +953,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     match self.user {
                         Some(user) => {
                             new_line_before_then = true;
-                            self.evaluate_segment_condition(
-                                segment_condition,
-                                user,
-                                &setting.key,
-                                origin,
-                            )
+                            self.evaluate_segment_condition(segment_condition, user, key, origin)
                         }
                         None => {
                             new_line_before_then = several;
@@ -1203,7 +1194,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         context_salt: &str,
         origin: Option<&'c Origin>,
     ) -> ConditionResult<'c, 'u> {
-        let attribute = match user.attribute_at(condition.key, &condition.attribute) {
+        let attribute = match user.attribute_at(condition.key, condition.attribute.as_bytes()) {
             None | Some(Attribute::Text("")) => {
                 return ConditionResult::AttributeMissing(condition);
             }
@@ -1432,9 +1423,9 @@ fn compare_text(
         ComparisonValue::TextList(items) => {
             use UserComparator as C;
             match comparator {
-                C::ContainsAnyOf | C::NotContainsAnyOf => {
-                    items.iter().any(|item| contains_text(text, item))
-                }
+                C::ContainsAnyOf | C::NotContainsAnyOf => items
+                    .iter()
+                    .any(|item| contains_text(text, item.as_bytes())),
                 C::StartsWithAnyOf | C::NotStartsWithAnyOf => items.iter().any(|item| {
                     let text = text.as_bytes();
                     text.get(..item.len())
@@ -1487,11 +1478,11 @@ fn compare_text(
 /// Whether `needle` occurs in `haystack`. Attribute texts are short, where
 /// a scan for the first byte beats the standard searcher (which compares
 /// every window with `memcmp` below its SIMD size); long texts use the latter.
-fn contains_text(haystack_text: &str, needle_text: &str) -> bool {
+fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
     if haystack_text.len() > 64 {
-        return haystack_text.contains(needle_text);
+        return core::str::from_utf8(needle).is_ok_and(|needle| haystack_text.contains(needle));
     }
-    let (haystack, needle) = (haystack_text.as_bytes(), needle_text.as_bytes());
+    let haystack = haystack_text.as_bytes();
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };
@@ -1535,7 +1526,7 @@ fn outcome<'a>(
     match served.value.value() {
         Some(value) if value.setting_type() == setting_type => Ok(Outcome {
             value,
-            variation_id: served.variation_id.as_deref(),
+            variation_id: served.variation_id.as_ref(),
             rule,
             option,
         }),
@@ -1607,7 +1598,7 @@ mod text_tests {
                 "user0000@configcat.com!",
             ] {
                 assert_eq!(
-                    contains_text(haystack, needle),
+                    contains_text(haystack, needle.as_bytes()),
                     haystack.contains(needle),
                     "{haystack:?} {needle:?}"
                 );

@@ -207,7 +207,7 @@ impl User {
     /// The attribute `name`, whose kind `key` was found out beforehand (at
     /// config parse time for the attributes of conditions).
     #[inline]
-    pub(crate) fn attribute_at(&self, key: AttributeKey, name: &str) -> Option<Attribute<'_>> {
+    pub(crate) fn attribute_at(&self, key: AttributeKey, name: &[u8]) -> Option<Attribute<'_>> {
         match key {
             AttributeKey::Identifier => Some(Attribute::Text(&self.identifier)),
             AttributeKey::Email => self.email.as_deref().map(Attribute::Text),
@@ -216,7 +216,7 @@ impl User {
                 .custom
                 .iter()
                 // Compared in place (names are short): cheaper than `memcmp` calls.
-                .find(|(existing, _)| same_key(existing.as_bytes(), name.as_bytes()))
+                .find(|(existing, _)| same_key(existing.as_bytes(), name))
                 .map(|(_, value)| match value {
                     UserValue::Text(text) => Attribute::Text(text),
                     UserValue::Number(number) => Attribute::Number(*number),
