@@ -39,6 +39,9 @@ pub struct Config {
     /// slot holds an index into `settings` plus one, 0 when empty. At least
     /// half empty, so a lookup hashes the key once and usually compares one key.
     pub(crate) by_key: Box<[u32]>,
+    /// Seed of the index's hash, chosen when the index is built so that a
+    /// small config's keys each sit in their own slot: one probe per lookup.
+    pub(crate) key_seed: u64,
 }
 
 /// How the SDK should follow the CDN's redirect instruction (`p.r`).
@@ -396,7 +399,7 @@ impl Config {
     #[inline]
     pub(crate) fn index_of(&self, key: &str) -> Option<usize> {
         let mask = self.by_key.len().checked_sub(1)?;
-        let mut slot = slot_of(key, mask);
+        let mut slot = slot_of(key, mask, self.key_seed);
         loop {
             let entry = *self.by_key.get(slot)?;
             let index = (entry as usize).checked_sub(1)?;
@@ -423,14 +426,15 @@ impl Config {
         origins: Vec<Origin>,
         mut settings: Vec<Setting>,
     ) -> Self {
-        let by_key = index_keeping_last(&mut settings);
-        // Collected in place from the parser's larger wire structs: give the slack back.
+        let (by_key, key_seed) = index_keeping_last(&mut settings);
+        // Collected with growth room by the parser: give the slack back.
         settings.shrink_to_fit();
         let mut config = Self {
             preferences,
             origins,
             settings,
             by_key,
+            key_seed,
         };
         config.resolve_prerequisites();
         config
@@ -474,11 +478,11 @@ impl Config {
 /// key eight bytes at a time (keys are short; this is no defence against
 /// crafted collisions, which only make lookups slower).
 #[inline]
-fn slot_of(key: &str, mask: usize) -> usize {
+fn slot_of(key: &str, mask: usize, seed: u64) -> usize {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mix = |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(K);
     let bytes = key.as_bytes();
-    let mut hash = bytes.len() as u64;
+    let mut hash = bytes.len() as u64 ^ seed;
     let mut rest = bytes;
     while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
         hash = mix(hash, u64::from_le_bytes(*chunk));
@@ -535,67 +539,124 @@ pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Inserts `settings[index]` into the hash index unless its key is there
-/// already; returns whether it was inserted.
-fn index_insert(table: &mut [u32], settings: &[Setting], index: usize) -> bool {
-    let (Some(mask), Some(setting), Ok(entry)) = (
-        table.len().checked_sub(1),
-        settings.get(index),
-        u32::try_from(index + 1),
-    ) else {
-        return false;
-    };
-    let mut slot = slot_of(&setting.key, mask);
-    loop {
-        match table.get_mut(slot) {
-            Some(free @ 0) => {
+/// already; returns how many slots past its own it went, `None` if it was
+/// not inserted.
+fn index_insert(table: &mut [u32], settings: &[Setting], index: usize, seed: u64) -> Option<usize> {
+    let mask = table.len().checked_sub(1)?;
+    let setting = settings.get(index)?;
+    let entry = u32::try_from(index + 1).ok()?;
+    let mut slot = slot_of(&setting.key, mask, seed);
+    for displacement in 0..table.len() {
+        match table.get_mut(slot)? {
+            free @ 0 => {
                 *free = entry;
-                return true;
+                return Some(displacement);
             }
-            Some(taken) => {
+            taken => {
                 let other = (*taken as usize).saturating_sub(1);
                 if settings.get(other).is_some_and(|o| o.key == setting.key) {
-                    return false;
+                    return None;
                 }
                 slot = (slot + 1) & mask;
             }
-            None => return false,
         }
     }
+    None
 }
 
-fn empty_index(count: usize) -> Box<[u32]> {
-    alloc::vec![0_u32; count.saturating_mul(2).max(2).next_power_of_two()].into_boxed_slice()
-}
+/// Up to this many keys, the index is built sparse (an eighth full) and
+/// seeds are tried until no key is displaced (or the least displacement is
+/// found): a few KiB at most, one probe per lookup.
+const SPARSE_INDEX_MAX_KEYS: usize = 64;
+const SEED_ATTEMPTS: u64 = 128;
 
-/// Builds the key index; of settings with the same key only the last one is
-/// kept (later duplicates replace earlier ones, as in a JSON object).
-fn index_keeping_last(settings: &mut Vec<Setting>) -> Box<[u32]> {
-    let mut table = empty_index(settings.len());
+/// Builds the key index and its seed; of settings with the same key only
+/// the last one is kept (later duplicates replace earlier ones, as in a
+/// JSON object).
+fn index_keeping_last(settings: &mut Vec<Setting>) -> (Box<[u32]>, u64) {
+    let dense = |count: usize| count.saturating_mul(2).max(2).next_power_of_two();
+    let mut table = alloc::vec![0_u32; dense(settings.len())].into_boxed_slice();
     let mut keep = alloc::vec![true; settings.len()];
     let mut duplicates = false;
     for index in (0..settings.len()).rev() {
-        if !index_insert(&mut table, settings, index) {
+        if index_insert(&mut table, settings, index, 0).is_none() {
             duplicates = true;
             if let Some(flag) = keep.get_mut(index) {
                 *flag = false;
             }
         }
     }
-    if !duplicates {
-        return table;
+    if duplicates {
+        let mut flags = keep.into_iter();
+        settings.retain(|_| flags.next().unwrap_or(true));
+    } else if settings.len() > SPARSE_INDEX_MAX_KEYS {
+        return (table, 0);
     }
-    let mut flags = keep.into_iter();
-    settings.retain(|_| flags.next().unwrap_or(true));
-    let mut table = empty_index(settings.len());
-    for index in 0..settings.len() {
-        index_insert(&mut table, settings, index);
+    let sparse = settings.len() <= SPARSE_INDEX_MAX_KEYS;
+    let slots = if sparse {
+        (settings.len() * 8).max(2).next_power_of_two()
+    } else {
+        dense(settings.len())
+    };
+    let attempts = if sparse { SEED_ATTEMPTS } else { 1 };
+    let mut best: Option<(usize, Box<[u32]>, u64)> = None;
+    for attempt in 0..attempts {
+        let seed = attempt.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut table = alloc::vec![0_u32; slots].into_boxed_slice();
+        let displaced: usize = (0..settings.len())
+            .filter_map(|index| index_insert(&mut table, settings, index, seed))
+            .sum();
+        if best.as_ref().is_none_or(|(least, _, _)| displaced < *least) {
+            best = Some((displaced, table, seed));
+        }
+        if displaced == 0 {
+            break;
+        }
     }
-    table
+    best.map_or_else(|| (table, 0), |(_, table, seed)| (table, seed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::format;
+    use alloc::string::String;
+
+    fn config_with_keys(count: usize) -> Config {
+        let settings = (0..count)
+            .map(|i| format!(r#""flag{i}Key":{{"t":2,"v":{{"i":{i}}}}}"#))
+            .collect::<Vec<_>>()
+            .join(",");
+        Config::parse(format!(r#"{{"f":{{{settings}}}}}"#).as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn small_configs_get_an_index_without_displaced_keys() {
+        // Up to 48 keys, 128 seeds find a layout without displacement with
+        // near certainty (this test pins that these keys get one).
+        for count in [1, 2, 13, 16, 32, 48] {
+            let config = config_with_keys(count);
+            let mask = config.by_key.len() - 1;
+            for (index, setting) in config.settings.iter().enumerate() {
+                let home = slot_of(&setting.key, mask, config.key_seed);
+                assert_eq!(config.by_key[home] as usize, index + 1, "{count} keys");
+            }
+            for i in 0..count {
+                assert_eq!(config.index_of(&format!("flag{i}Key")), Some(i));
+            }
+            assert_eq!(config.index_of("missing"), None);
+        }
+    }
+
+    #[test]
+    fn large_configs_find_every_key() {
+        let config = config_with_keys(3000);
+        assert_eq!(config.by_key.len(), 8192);
+        for i in 0..3000 {
+            assert_eq!(config.index_of(&format!("flag{i}Key")), Some(i));
+        }
+        assert_eq!(config.index_of(&String::from("flag3000Key")), None);
+    }
 
     #[test]
     fn keys_compare_like_bytes() {
@@ -625,7 +686,10 @@ mod tests {
             for b in keys {
                 assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
             }
-            assert_eq!(slot_of(a, 63), slot_of(&alloc::string::String::from(a), 63));
+            assert_eq!(
+                slot_of(a, 63, 7),
+                slot_of(&alloc::string::String::from(a), 63, 7)
+            );
         }
     }
 }
