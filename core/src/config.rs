@@ -686,10 +686,7 @@ mod tests {
             for b in keys {
                 assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
             }
-            assert_eq!(
-                slot_of(a, 63, 7),
-                slot_of(&alloc::string::String::from(a), 63, 7)
-            );
+            assert_eq!(slot_of(a, 63, 7), slot_of(&String::from(a), 63, 7));
         }
     }
 }
