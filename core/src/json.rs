@@ -291,6 +291,18 @@ impl<'a> Reader<'a> {
         }
         *first = false;
         self.pos += 1;
+        // Config JSON's member names are one letter: `"t":` read at once.
+        if let (Some(&letter), Some(b'"'), Some(b':')) = (
+            self.bytes.get(self.pos),
+            self.bytes.get(self.pos + 1),
+            self.bytes.get(self.pos + 2),
+        ) {
+            if letter.is_ascii_alphabetic() {
+                let key = self.slice(self.pos, self.pos + 1)?;
+                self.pos += 3;
+                return Ok(Some(Cow::Borrowed(key)));
+            }
+        }
         let key = self.string_body()?;
         match self.peek() {
             Some(b':') => {
