@@ -1186,6 +1186,31 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         }
     }
 
+    /// Runs a text comparator on `text`; `stable` when the text is the
+    /// user's own (borrowed for the whole evaluation, so its hash may be reused).
+    #[inline(always)]
+    fn compare_user_text(
+        &self,
+        comparator: UserComparator,
+        value: &ComparisonValue,
+        text: &str,
+        stable: bool,
+        origin: Option<&Origin>,
+        context_salt: &str,
+    ) -> Result<bool, EvaluationError> {
+        let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> {
+            let salt = origin
+                .and_then(|origin| origin.salt.as_deref())
+                .ok_or(EvaluationError::SaltMissing)?;
+            Ok(if stable {
+                self.stable_hash(bytes, salt, context_salt)
+            } else {
+                confidential_hash(bytes, salt, context_salt)
+            })
+        };
+        compare_text(comparator, value, text, hash)
+    }
+
     fn evaluate_user_condition(
         &self,
         condition: &'c UserCondition,
@@ -1334,18 +1359,16 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 }
                 // Text borrowed from the user outlives the evaluation: its
                 // hashes may be reused; converted text lives in a buffer.
-                let stable = matches!(attribute, Attribute::Text(_));
-                let result = with_canonical_text(attribute, |text| {
-                    let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> {
-                        let salt = salt()?;
-                        Ok(if stable {
-                            self.stable_hash(bytes, salt, context_salt)
-                        } else {
-                            confidential_hash(bytes, salt, context_salt)
-                        })
-                    };
-                    compare_text(comparator, value, text, hash)
-                });
+                // (Text is compared without a closure around it: the common
+                // case then keeps its arguments in registers.)
+                let result = match attribute {
+                    Attribute::Text(text) => {
+                        self.compare_user_text(comparator, value, text, true, origin, context_salt)
+                    }
+                    other => with_canonical_text(other, |text| {
+                        self.compare_user_text(comparator, value, text, false, origin, context_salt)
+                    }),
+                };
                 match result {
                     Ok(found) => ConditionResult::Matched(found != negated),
                     Err(error) => ConditionResult::Failed(error),
@@ -1503,6 +1526,7 @@ fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
 
 /// Runs `f` on the canonical text of an attribute; text is borrowed, numbers
 /// are written on the stack, only lists need the heap.
+#[inline(always)]
 fn with_canonical_text<R>(attribute: Attribute<'_>, f: impl FnOnce(&str) -> R) -> R {
     match attribute {
         Attribute::Text(text) => f(text),

@@ -206,7 +206,7 @@ impl User {
 
     /// The attribute `name`, whose kind `key` was found out beforehand (at
     /// config parse time for the attributes of conditions).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn attribute_at(&self, key: AttributeKey, name: &[u8]) -> Option<Attribute<'_>> {
         match key {
             AttributeKey::Identifier => Some(Attribute::Text(&self.identifier)),
