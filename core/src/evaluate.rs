@@ -902,8 +902,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 }
             };
             // Matched(true) holds nothing to drop: no drop glue on the way on.
+            // A mismatch is returned as a new value, not copied from the
+            // callee's: a wide copy of what it wrote byte by byte stalls.
             match result {
                 ConditionResult::Matched(true) => {}
+                ConditionResult::Matched(false) => return ConditionResult::Matched(false),
                 other => return other,
             }
         }
@@ -1199,9 +1202,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         context_salt: &str,
     ) -> Result<bool, EvaluationError> {
         let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> {
-            let salt = origin
-                .and_then(|origin| origin.salt.as_deref())
-                .ok_or(EvaluationError::SaltMissing)?;
+            let salt = salt_of(origin)?;
             Ok(if stable {
                 self.stable_hash(bytes, salt, context_salt)
             } else {
@@ -1227,11 +1228,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         };
         let comparator = condition.comparator;
         let negated = comparator.is_negated();
-        let salt = || {
-            origin
-                .and_then(|origin| origin.salt.as_deref())
-                .ok_or(EvaluationError::SaltMissing)
-        };
+        let salt = || salt_of(origin);
         match (&condition.value, comparator.kind()) {
             (ComparisonValue::Number(expected), _) => {
                 let Some(actual) = (match attribute {
@@ -1375,6 +1372,16 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 }
             }
         }
+    }
+}
+
+/// The salt hashed comparisons need. (Not `ok_or`: its error value would
+/// be built and dropped on every success.)
+#[inline]
+fn salt_of(origin: Option<&Origin>) -> Result<&str, EvaluationError> {
+    match origin.and_then(|origin| origin.salt.as_deref()) {
+        Some(salt) => Ok(salt),
+        None => Err(EvaluationError::SaltMissing),
     }
 }
 
