@@ -705,7 +705,7 @@ pub fn std_client(config: &ConfigFile) -> Result<Client, String> {
 
 /// One `get_value` through the std client, folded as one checksum line.
 #[inline]
-pub fn std_get<T: for<'a> FlagValue<'a> + Canon + Clone>(
+pub fn std_get<T: for<'a> FlagValue<'a> + Canon + Clone + Default>(
     client: &Client,
     key: &str,
     default: &T,

@@ -326,7 +326,7 @@ impl Client {
     /// `default` when it cannot be evaluated. `T` is `bool`, `i64`, `f64` or
     /// `String`; asking for a type the setting does not hold returns `default`
     /// (an `i64` setting may be read as `f64`).
-    pub fn get_value<T: for<'a> FlagValue<'a>>(
+    pub fn get_value<T: for<'a> FlagValue<'a> + Default>(
         &self,
         key: &str,
         default: T,
@@ -339,15 +339,20 @@ impl Client {
         let facade = self.sink();
         // Nothing would be recorded: the core's cheapest path, no sink calls.
         let sink: &dyn LogSink = if facade.is_silent() { &NoLog } else { &facade };
-        self.inner
-            .published
-            .read(|snapshot, default_user| match &snapshot.effective {
+        // The closure holds only references: a `bool` default copied in
+        // with its environment made every read stall on a narrow store.
+        let mut default = default;
+        let default = &mut default;
+        self.inner.published.read(|snapshot, default_user| {
+            let default = core::mem::take(default);
+            match &snapshot.effective {
                 Some(config) => config.get_value(key, default, user.or(default_user), sink),
                 None => {
                     self.report_config_missing(key, Some(default.as_value()));
                     default
                 }
-            })
+            }
+        })
     }
 
     /// Evaluates like [`Client::get_value`] and tells how the value was reached.
