@@ -240,7 +240,10 @@ impl Config {
                     default
                 }
             },
-            Err(_) => default,
+            Err(error) => {
+                report_failure(sink, &setting.key, &error, Some(default.as_value()));
+                default
+            }
         }
     }
 
@@ -277,7 +280,10 @@ impl Config {
                     EvaluationDetails::defaulted(default, error)
                 }
             },
-            Err(error) => EvaluationDetails::defaulted(default, error),
+            Err(error) => {
+                report_failure(sink, &setting.key, &error, Some(default.as_value()));
+                EvaluationDetails::defaulted(default, error)
+            }
         }
     }
 
@@ -297,7 +303,10 @@ impl Config {
         };
         match self.evaluate_root(setting, user, sink, None) {
             Ok(outcome) => details_of(Some(outcome.value), outcome),
-            Err(error) => EvaluationDetails::defaulted(None, error),
+            Err(error) => {
+                report_failure(sink, &setting.key, &error, None);
+                EvaluationDetails::defaulted(None, error)
+            }
         }
     }
 
@@ -313,7 +322,10 @@ impl Config {
             .map(|setting| {
                 let details = match self.evaluate_root(setting, user, sink, None) {
                     Ok(outcome) => details_of(Some(outcome.value), outcome),
-                    Err(error) => EvaluationDetails::defaulted(None, error),
+                    Err(error) => {
+                        report_failure(sink, &setting.key, &error, None);
+                        EvaluationDetails::defaulted(None, error)
+                    }
                 };
                 (&*setting.key, details)
             })
@@ -341,9 +353,13 @@ impl Config {
         mut f: impl FnMut(&'a str, Result<Value<'a>, EvaluationError>),
     ) {
         for setting in &self.settings {
-            let result = self
-                .evaluate_root(setting, user, sink, None)
-                .map(|outcome| outcome.value);
+            let result = match self.evaluate_root(setting, user, sink, None) {
+                Ok(outcome) => Ok(outcome.value),
+                Err(error) => {
+                    report_failure(sink, &setting.key, &error, None);
+                    Err(error)
+                }
+            };
             f(&setting.key, result);
         }
     }
@@ -408,7 +424,9 @@ impl Config {
         );
     }
 
-    /// Evaluates a root setting: builds and emits the evaluation log, reports failures.
+    /// Evaluates a root setting and builds and emits the evaluation log.
+    /// Failures are for the caller to report (after the log, as ConfigCat's
+    /// SDKs do), with [`report_failure`].
     fn evaluate_root<'a>(
         &'a self,
         setting: &'a Setting,
@@ -419,14 +437,10 @@ impl Config {
         let log_enabled = sink.enabled(LogLevel::Info);
         if !log_enabled && setting.rules.is_empty() && setting.percentage_options.is_empty() {
             // Nothing to evaluate and nothing to log: the setting's own value.
-            let result = setting
+            return setting
                 .setting_type
                 .map_err(EvaluationError::InvalidSettingType)
                 .and_then(|setting_type| outcome(&setting.served, setting_type, None, None));
-            if let Err(error) = &result {
-                report_failure(sink, &setting.key, error, default);
-            }
-            return result;
         }
         let mut evaluator = Evaluator {
             config: self,
@@ -437,6 +451,12 @@ impl Config {
             last_hash: Cell::new(None),
             last_version: Cell::new(None),
         };
+        if !log_enabled {
+            // Handed on as it comes (failures are reported by the caller):
+            // a result held here and then moved is a wide copy of narrow
+            // stores, a stall on every evaluation.
+            return evaluator.evaluate_setting(setting, None, 0);
+        }
         evaluator
             .log
             .append(format_args!("Evaluating '{}'", setting.key));
@@ -460,9 +480,6 @@ impl Config {
                 EventId::EvaluationLog,
                 format_args!("{}", evaluator.log.text()),
             );
-        }
-        if let Err(error) = &result {
-            report_failure(sink, &setting.key, error, default);
         }
         result
     }
