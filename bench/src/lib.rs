@@ -15,7 +15,7 @@
 //! conformance suite passes it, and which the array comparators read as a
 //! string list.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -602,10 +602,9 @@ impl<'a> CoreAll<'a> {
 }
 
 /// Folds one user's `get_all_values` map (as the std client returns it) as a checksum line.
-pub fn fold_value_map(map: &HashMap<String, OwnedValue>, fnv: &mut Fnv) {
-    let mut entries: Vec<(&String, &OwnedValue)> = map.iter().collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    for (index, (key, value)) in entries.into_iter().enumerate() {
+pub fn fold_value_map(map: &BTreeMap<String, OwnedValue>, fnv: &mut Fnv) {
+    // Iterated in key order (bytes, as `String`'s `Ord`), as the line wants.
+    for (index, (key, value)) in map.iter().enumerate() {
         if index > 0 {
             fnv.write(b";");
         }

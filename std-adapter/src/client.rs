@@ -1,7 +1,7 @@
 //! The client: thread-safe reads of an atomically swapped config snapshot,
 //! refreshes driven by the core's [`Refresher`], and the per-SDK-key registry.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -406,10 +406,13 @@ impl Client {
         })
     }
 
-    /// The values of all settings for `user` (or the default user). Settings
-    /// that fail to evaluate are left out (and logged).
+    /// The values of all settings for `user` (or the default user), ordered
+    /// by key. Settings that fail to evaluate are left out (and logged).
+    ///
+    /// A sorted map: the same config and user give the same iteration order
+    /// (for logs, diffs and serialisation), and building it hashes nothing.
     #[must_use]
-    pub fn get_all_values(&self, user: Option<&User>) -> HashMap<String, OwnedValue> {
+    pub fn get_all_values(&self, user: Option<&User>) -> BTreeMap<String, OwnedValue> {
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
             // The hooks want every evaluation's details.
             return self
@@ -423,11 +426,11 @@ impl Client {
             let user = user.or(default_user);
             let Some(config) = &snapshot.effective else {
                 self.report_config_missing("<all>", None);
-                return HashMap::new();
+                return BTreeMap::new();
             };
             let facade = self.sink();
             let sink: &dyn LogSink = if facade.is_silent() { &NoLog } else { &facade };
-            let mut values = HashMap::with_capacity(config.keys().len());
+            let mut values = BTreeMap::new();
             config.for_each_value(user, sink, |key, value| {
                 if let Ok(value) = value {
                     values.insert(key.to_owned(), value.to_owned_value());

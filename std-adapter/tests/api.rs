@@ -13,7 +13,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread;
@@ -132,7 +132,7 @@ fn all_keys_all_values_and_all_value_details() {
         ["enabled", "count", "ratio", "greeting", "split"]
     );
     let values = client.get_all_values(None);
-    let expected: HashMap<String, OwnedValue> = [
+    let expected: BTreeMap<String, OwnedValue> = [
         ("enabled", OwnedValue::Bool(true)),
         ("count", OwnedValue::Int(42)),
         ("ratio", OwnedValue::Float(0.5)),
@@ -143,6 +143,11 @@ fn all_keys_all_values_and_all_value_details() {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     assert_eq!(values, expected);
+    // Ordered by key, whatever the config's order.
+    assert_eq!(
+        values.keys().collect::<Vec<_>>(),
+        ["count", "enabled", "greeting", "ratio", "split"]
+    );
 
     let vip = User::new("vip");
     let values = client.get_all_values(Some(&vip));

@@ -41,7 +41,7 @@ fn version(base_url: &str, n: i64) -> String {
 }
 
 /// The version of a complete read, or a panic naming the mix.
-fn version_of(values: &std::collections::HashMap<String, OwnedValue>) -> i64 {
+fn version_of(values: &std::collections::BTreeMap<String, OwnedValue>) -> i64 {
     let OwnedValue::Int(a) = values["a"] else {
         panic!("{values:?}")
     };

@@ -37,7 +37,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -116,7 +116,7 @@ fn version_of_details(all: &[EvaluationDetails<Option<OwnedValue>>]) -> Result<i
 }
 
 /// The version of a `get_all_values` read, or why it is not one complete config.
-fn version_of_values(values: &HashMap<String, OwnedValue>) -> Result<i64, String> {
+fn version_of_values(values: &BTreeMap<String, OwnedValue>) -> Result<i64, String> {
     let Some(OwnedValue::Int(n)) = values.get("version") else {
         return Err(format!("no version in {values:?}"));
     };
