@@ -1187,23 +1187,24 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             prerequisite.key
         ));
         let result = self.evaluate_setting(prerequisite, Some(visit), depth + 1);
-        match result {
-            Ok(outcome) => {
-                let equal = outcome.value == expected;
-                let matched = equal == (condition.comparator == PrerequisiteComparator::Equals);
-                self.log.line(format_args!(
-                    "Prerequisite flag evaluation result: '{}'.",
-                    outcome.value
-                ));
-                self.log.line(format_args!(
-                    "Condition ({condition}) evaluates to {matched}."
-                ));
-                self.log.dedent();
-                self.log.line(format_args!(")"));
-                ConditionResult::Matched(matched)
-            }
-            Err(error) => ConditionResult::Failed(error),
-        }
+        // The outcome is read in place: moving it out of the callee's
+        // result is a wide copy of narrow stores (a stall).
+        let outcome = match result {
+            Ok(ref outcome) => outcome,
+            Err(error) => return ConditionResult::Failed(error),
+        };
+        let equal = outcome.value == expected;
+        let matched = equal == (condition.comparator == PrerequisiteComparator::Equals);
+        self.log.line(format_args!(
+            "Prerequisite flag evaluation result: '{}'.",
+            outcome.value
+        ));
+        self.log.line(format_args!(
+            "Condition ({condition}) evaluates to {matched}."
+        ));
+        self.log.dedent();
+        self.log.line(format_args!(")"));
+        ConditionResult::Matched(matched)
     }
 
     /// Runs a text comparator on `text`; `stable` when the text is the
