@@ -249,38 +249,27 @@ fn read_top_level<'a>(
         segments: Vec::new(),
         settings: Vec::new(),
     };
-    reader.begin_object("a config object")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(key) = reader.next_key(&mut first)? {
-        match &*key {
-            "p" => {
-                seen.record(0, "p", reader)?;
-                if !reader.null()? {
-                    document.preferences = Some(read_preferences(reader)?);
-                }
-            }
+    let known: &[&'static str] = if overrides {
+        &["p", "s", "f", "flags"]
+    } else {
+        &["p", "s", "f"]
+    };
+    read_object(reader, "a config object", known, |reader, member| {
+        match member {
+            "p" => document.preferences = optional(reader, |reader| read_preferences(reader))?,
             "s" => {
-                seen.record(1, "s", reader)?;
-                if !reader.null()? {
-                    document.segments = read_segments(reader, scratch)?;
-                }
+                document.segments =
+                    optional(reader, |reader| read_segments(reader, scratch))?.unwrap_or_default();
             }
             "f" => {
-                seen.record(2, "f", reader)?;
-                if !reader.null()? {
-                    document.settings = read_settings(reader, scratch)?;
-                }
+                document.settings =
+                    optional(reader, |reader| read_settings(reader, scratch))?.unwrap_or_default();
             }
-            "flags" if overrides => {
-                seen.record(3, "flags", reader)?;
-                if !reader.null()? {
-                    document.flags = Some(read_override_flags(reader)?);
-                }
-            }
-            _ => reader.skip_value()?,
+            "flags" => document.flags = optional(reader, |reader| read_override_flags(reader))?,
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(document)
 }
 
@@ -320,26 +309,15 @@ fn read_preferences<'a>(reader: &mut Reader<'a>) -> Read<WirePreferences<'a>> {
         redirect: None,
         salt: None,
     };
-    reader.begin_object("preferences")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(key) = reader.next_key(&mut first)? {
-        match &*key {
-            "u" => {
-                seen.record(0, "u", reader)?;
-                preferences.base_url = optional_string(reader)?;
-            }
-            "r" => {
-                seen.record(1, "r", reader)?;
-                preferences.redirect = optional_integer(reader)?;
-            }
-            "s" => {
-                seen.record(2, "s", reader)?;
-                preferences.salt = optional_string(reader)?;
-            }
-            _ => reader.skip_value()?,
+    read_object(reader, "preferences", &["u", "r", "s"], |reader, member| {
+        match member {
+            "u" => preferences.base_url = optional_string(reader)?,
+            "r" => preferences.redirect = optional_integer(reader)?,
+            "s" => preferences.salt = optional_string(reader)?,
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(preferences)
 }
 
@@ -350,29 +328,24 @@ fn read_segments<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read
     while reader.next_element(&mut first)? {
         let mut name = None;
         let mut conditions: Box<[Condition]> = Box::default();
-        reader.begin_object("a segment")?;
-        let mut seen = SeenMembers::default();
-        let mut first_member = true;
-        while let Some(key) = reader.next_key(&mut first_member)? {
-            match &*key {
-                "n" => {
-                    seen.record(0, "n", reader)?;
-                    name = optional_string(reader)?;
-                }
+        read_object(reader, "a segment", &["n", "r"], |reader, member| {
+            match member {
+                "n" => name = optional_string(reader)?,
                 "r" => {
-                    seen.record(1, "r", reader)?;
-                    if !reader.null()? {
-                        conditions = read_list(
+                    conditions = optional(reader, |reader| {
+                        read_list(
                             reader,
                             "a list of conditions",
                             &mut scratch.conditions,
                             |reader| read_user_condition(reader, &mut scratch.items),
-                        )?;
-                    }
+                        )
+                    })?
+                    .unwrap_or_default();
                 }
-                _ => reader.skip_value()?,
+                _ => {}
             }
-        }
+            Ok(())
+        })?;
         segments.push(Segment {
             name: name.map(Box::from).unwrap_or_default(),
             conditions,
@@ -410,59 +383,51 @@ fn read_setting<'a>(
     let mut percentage_options: Box<[PercentageOption]> = Box::default();
     let mut value = WireValue::default();
     let mut variation_id = None;
-    reader.begin_object("a setting")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            // Read (and type-checked) by `find_setting_type` already when it
-            // is well-formed; read again here for errors and duplicates.
-            "t" => {
-                seen.record(0, "t", reader)?;
-                optional_integer(reader)?;
-            }
-            "a" => {
-                seen.record(1, "a", reader)?;
-                percentage_attribute = optional_string(reader)?;
-            }
-            "r" => {
-                seen.record(2, "r", reader)?;
-                if !reader.null()? {
-                    rules = read_list(
-                        reader,
-                        "a list of targeting rules",
-                        &mut scratch.rules,
-                        |reader| {
-                            read_rule(
-                                reader,
-                                value_type,
-                                &mut scratch.conditions,
-                                &mut scratch.items,
-                                &mut scratch.options,
-                            )
-                        },
-                    )?;
+    read_object(
+        reader,
+        "a setting",
+        &["t", "a", "r", "p", "v", "i"],
+        |reader, member| {
+            match member {
+                // Read (and type-checked) by `find_setting_type` already when it
+                // is well-formed; read again here for errors and duplicates.
+                "t" => {
+                    optional_integer(reader)?;
                 }
-            }
-            "p" => {
-                seen.record(3, "p", reader)?;
-                if let Some(options) =
-                    optional_percentage_options(reader, value_type, &mut scratch.options)?
-                {
-                    percentage_options = options;
+                "a" => percentage_attribute = optional_string(reader)?,
+                "r" => {
+                    rules = optional(reader, |reader| {
+                        read_list(
+                            reader,
+                            "a list of targeting rules",
+                            &mut scratch.rules,
+                            |reader| {
+                                read_rule(
+                                    reader,
+                                    value_type,
+                                    &mut scratch.conditions,
+                                    &mut scratch.items,
+                                    &mut scratch.options,
+                                )
+                            },
+                        )
+                    })?
+                    .unwrap_or_default();
                 }
+                "p" => {
+                    if let Some(options) =
+                        optional_percentage_options(reader, value_type, &mut scratch.options)?
+                    {
+                        percentage_options = options;
+                    }
+                }
+                "v" => value = optional_value(reader)?.unwrap_or_default(),
+                "i" => variation_id = optional_string(reader)?,
+                _ => {}
             }
-            "v" => {
-                seen.record(4, "v", reader)?;
-                value = optional_value(reader)?.unwrap_or_default();
-            }
-            "i" => {
-                seen.record(5, "i", reader)?;
-                variation_id = optional_string(reader)?;
-            }
-            _ => reader.skip_value()?,
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok(Setting {
         key: Box::from(key),
         setting_type,
@@ -502,35 +467,30 @@ fn read_rule<'a>(
     let mut conditions: Box<[Condition]> = Box::default();
     let mut served_value = None;
     let mut options = None;
-    reader.begin_object("a targeting rule")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            "c" => {
-                seen.record(0, "c", reader)?;
-                if !reader.null()? {
-                    conditions = read_list(
-                        reader,
-                        "a list of conditions",
-                        conditions_scratch,
-                        |reader| read_condition(reader, items),
-                    )?;
+    read_object(
+        reader,
+        "a targeting rule",
+        &["c", "s", "p"],
+        |reader, member| {
+            match member {
+                "c" => {
+                    conditions = optional(reader, |reader| {
+                        read_list(
+                            reader,
+                            "a list of conditions",
+                            conditions_scratch,
+                            |reader| read_condition(reader, items),
+                        )
+                    })?
+                    .unwrap_or_default();
                 }
+                "s" => served_value = optional(reader, |reader| read_served(reader, value_type))?,
+                "p" => options = optional_percentage_options(reader, value_type, options_scratch)?,
+                _ => {}
             }
-            "s" => {
-                seen.record(1, "s", reader)?;
-                if !reader.null()? {
-                    served_value = Some(read_served(reader, value_type)?);
-                }
-            }
-            "p" => {
-                seen.record(2, "p", reader)?;
-                options = optional_percentage_options(reader, value_type, options_scratch)?;
-            }
-            _ => reader.skip_value()?,
-        }
-    }
+            Ok(())
+        },
+    )?;
     let then = match (served_value, options) {
         (Some(value), _) => RuleOutcome::Value(value),
         (None, Some(options)) => RuleOutcome::PercentageOptions(options),
@@ -543,22 +503,14 @@ fn read_rule<'a>(
 fn read_served(reader: &mut Reader<'_>, value_type: Option<SettingType>) -> Read<Served> {
     let mut value = WireValue::default();
     let mut variation_id = None;
-    reader.begin_object("a served value")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            "v" => {
-                seen.record(0, "v", reader)?;
-                value = optional_value(reader)?.unwrap_or_default();
-            }
-            "i" => {
-                seen.record(1, "i", reader)?;
-                variation_id = optional_string(reader)?;
-            }
-            _ => reader.skip_value()?,
+    read_object(reader, "a served value", &["v", "i"], |reader, member| {
+        match member {
+            "v" => value = optional_value(reader)?.unwrap_or_default(),
+            "i" => variation_id = optional_string(reader)?,
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(served(value, variation_id, value_type))
 }
 
@@ -574,26 +526,20 @@ fn optional_percentage_options(
         let mut percentage = None;
         let mut value = WireValue::default();
         let mut variation_id = None;
-        reader.begin_object("a percentage option")?;
-        let mut seen = SeenMembers::default();
-        let mut first = true;
-        while let Some(member) = reader.next_key(&mut first)? {
-            match &*member {
-                "p" => {
-                    seen.record(0, "p", reader)?;
-                    percentage = optional_integer(reader)?;
+        read_object(
+            reader,
+            "a percentage option",
+            &["p", "v", "i"],
+            |reader, member| {
+                match member {
+                    "p" => percentage = optional_integer(reader)?,
+                    "v" => value = optional_value(reader)?.unwrap_or_default(),
+                    "i" => variation_id = optional_string(reader)?,
+                    _ => {}
                 }
-                "v" => {
-                    seen.record(1, "v", reader)?;
-                    value = optional_value(reader)?.unwrap_or_default();
-                }
-                "i" => {
-                    seen.record(2, "i", reader)?;
-                    variation_id = optional_string(reader)?;
-                }
-                _ => reader.skip_value()?,
-            }
-        }
+                Ok(())
+            },
+        )?;
         Ok(PercentageOption {
             percentage: percentage.unwrap_or(0),
             served: served(value, variation_id, value_type),
@@ -619,32 +565,15 @@ fn read_condition<'a>(reader: &mut Reader<'a>, items: &mut Vec<Cow<'a, str>>) ->
     let mut user = None;
     let mut segment = None;
     let mut prerequisite = None;
-    reader.begin_object("a condition")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            "u" => {
-                seen.record(0, "u", reader)?;
-                if !reader.null()? {
-                    user = Some(read_user_condition(reader, items)?);
-                }
-            }
-            "s" => {
-                seen.record(1, "s", reader)?;
-                if !reader.null()? {
-                    segment = Some(read_segment_condition(reader)?);
-                }
-            }
-            "p" => {
-                seen.record(2, "p", reader)?;
-                if !reader.null()? {
-                    prerequisite = Some(read_prerequisite(reader)?);
-                }
-            }
-            _ => reader.skip_value()?,
+    read_object(reader, "a condition", &["u", "s", "p"], |reader, member| {
+        match member {
+            "u" => user = optional(reader, |reader| read_user_condition(reader, items))?,
+            "s" => segment = optional(reader, |reader| read_segment_condition(reader))?,
+            "p" => prerequisite = optional(reader, |reader| read_prerequisite(reader))?,
+            _ => {}
         }
-    }
+        Ok(())
+    })?;
     Ok(match (user, segment, prerequisite) {
         (Some(condition), None, None)
         | (None, Some(condition), None)
@@ -656,22 +585,19 @@ fn read_condition<'a>(reader: &mut Reader<'a>, items: &mut Vec<Cow<'a, str>>) ->
 fn read_segment_condition(reader: &mut Reader<'_>) -> Read<Condition> {
     let mut index = None;
     let mut comparator = None;
-    reader.begin_object("a segment condition")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            "s" => {
-                seen.record(0, "s", reader)?;
-                index = optional_integer(reader)?;
+    read_object(
+        reader,
+        "a segment condition",
+        &["s", "c"],
+        |reader, member| {
+            match member {
+                "s" => index = optional_integer(reader)?,
+                "c" => comparator = optional_integer(reader)?,
+                _ => {}
             }
-            "c" => {
-                seen.record(1, "c", reader)?;
-                comparator = optional_integer(reader)?;
-            }
-            _ => reader.skip_value()?,
-        }
-    }
+            Ok(())
+        },
+    )?;
     let index = index.and_then(|index| u32::try_from(index).ok());
     let comparator = comparator.and_then(SegmentComparator::from_code);
     Ok(match (index, comparator) {
@@ -690,26 +616,20 @@ fn read_prerequisite(reader: &mut Reader<'_>) -> Read<Condition> {
     let mut key = None;
     let mut comparator = None;
     let mut value = WireValue::default();
-    reader.begin_object("a prerequisite flag condition")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            "f" => {
-                seen.record(0, "f", reader)?;
-                key = optional_string(reader)?;
+    read_object(
+        reader,
+        "a prerequisite flag condition",
+        &["f", "c", "v"],
+        |reader, member| {
+            match member {
+                "f" => key = optional_string(reader)?,
+                "c" => comparator = optional_integer(reader)?,
+                "v" => value = optional_value(reader)?.unwrap_or_default(),
+                _ => {}
             }
-            "c" => {
-                seen.record(1, "c", reader)?;
-                comparator = optional_integer(reader)?;
-            }
-            "v" => {
-                seen.record(2, "v", reader)?;
-                value = optional_value(reader)?.unwrap_or_default();
-            }
-            _ => reader.skip_value()?,
-        }
-    }
+            Ok(())
+        },
+    )?;
     let comparator = comparator.and_then(PrerequisiteComparator::from_code);
     Ok(match (key, comparator, self_typed_value(value)) {
         (_, None, _) => Condition::Invalid(ConditionDefect::UnknownComparator),
@@ -736,41 +656,32 @@ fn read_user_condition<'a>(
     // The list items wait in `items[list_start..]`.
     let list_start = items.len();
     let mut has_list = false;
-    reader.begin_object("a user condition")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            "a" => {
-                seen.record(0, "a", reader)?;
-                attribute = optional_string(reader)?;
-            }
-            "c" => {
-                seen.record(1, "c", reader)?;
-                comparator = optional_integer(reader)?;
-            }
-            "s" => {
-                seen.record(2, "s", reader)?;
-                text = optional_string(reader)?;
-            }
-            "d" => {
-                seen.record(3, "d", reader)?;
-                number = optional_float(reader)?;
-            }
-            "l" => {
-                seen.record(4, "l", reader)?;
-                if !reader.null()? {
-                    has_list = true;
-                    reader.begin_array("a list of strings")?;
-                    let mut first_item = true;
-                    while reader.next_element(&mut first_item)? {
-                        items.push(reader.string("a string")?);
-                    }
+    read_object(
+        reader,
+        "a user condition",
+        &["a", "c", "s", "d", "l"],
+        |reader, member| {
+            match member {
+                "a" => attribute = optional_string(reader)?,
+                "c" => comparator = optional_integer(reader)?,
+                "s" => text = optional_string(reader)?,
+                "d" => number = optional_float(reader)?,
+                "l" => {
+                    let list = optional(reader, |reader| {
+                        reader.begin_array("a list of strings")?;
+                        let mut first_item = true;
+                        while reader.next_element(&mut first_item)? {
+                            items.push(reader.string("a string")?);
+                        }
+                        Ok(())
+                    })?;
+                    has_list = list.is_some();
                 }
+                _ => {}
             }
-            _ => reader.skip_value()?,
-        }
-    }
+            Ok(())
+        },
+    )?;
     let list = has_list.then(|| items.get(list_start..).unwrap_or_default());
     let condition = user_condition(attribute, comparator, text, number, list);
     items.truncate(list_start);
@@ -853,6 +764,31 @@ fn comparison_value(
     })
 }
 
+/// Reads an object whose known members are `known`: `member` is called with
+/// each known name found, the reader at its value; other members are
+/// skipped. A known member twice is refused (a document with two `v` in one
+/// setting is ambiguous).
+fn read_object<'a>(
+    reader: &mut Reader<'a>,
+    expected: &'static str,
+    known: &[&'static str],
+    mut member: impl FnMut(&mut Reader<'a>, &'static str) -> Read<()>,
+) -> Read<()> {
+    reader.begin_object(expected)?;
+    let mut seen = SeenMembers::default();
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first)? {
+        match known.iter().zip(0_u8..).find(|&(&name, _)| name == &*key) {
+            Some((name, index)) => {
+                seen.record(index, name, reader)?;
+                member(reader, name)?;
+            }
+            None => reader.skip_value()?,
+        }
+    }
+    Ok(())
+}
+
 /// A JSON array read element by element into an exactly sized slice,
 /// collected on top of `scratch` (left as it was found).
 fn read_list<'a, T>(
@@ -876,49 +812,43 @@ fn optional_value<'a>(reader: &mut Reader<'a>) -> Read<Option<WireValue<'a>>> {
         return Ok(None);
     }
     let mut value = WireValue::default();
-    reader.begin_object("a value object")?;
-    let mut seen = SeenMembers::default();
-    let mut first = true;
-    while let Some(member) = reader.next_key(&mut first)? {
-        match &*member {
-            "b" => {
-                seen.record(0, "b", reader)?;
-                if !reader.null()? {
-                    value.boolean = Some(reader.bool("a boolean")?);
-                }
+    read_object(
+        reader,
+        "a value object",
+        &["b", "s", "i", "d"],
+        |reader, member| {
+            match member {
+                "b" => value.boolean = optional(reader, |reader| reader.bool("a boolean"))?,
+                "s" => value.text = optional_string(reader)?,
+                "i" => value.int = optional_integer(reader)?,
+                "d" => value.float = optional_float(reader)?,
+                _ => {}
             }
-            "s" => {
-                seen.record(1, "s", reader)?;
-                value.text = optional_string(reader)?;
-            }
-            "i" => {
-                seen.record(2, "i", reader)?;
-                value.int = optional_integer(reader)?;
-            }
-            "d" => {
-                seen.record(3, "d", reader)?;
-                value.float = optional_float(reader)?;
-            }
-            _ => reader.skip_value()?,
-        }
-    }
+            Ok(())
+        },
+    )?;
     Ok(Some(value))
 }
 
-fn optional_string<'a>(reader: &mut Reader<'a>) -> Read<Option<Cow<'a, str>>> {
+/// `None` for `null`, else what `read` reads.
+fn optional<'a, T>(
+    reader: &mut Reader<'a>,
+    read: impl FnOnce(&mut Reader<'a>) -> Read<T>,
+) -> Read<Option<T>> {
     if reader.null()? {
         return Ok(None);
     }
-    reader.string("a string").map(Some)
+    read(reader).map(Some)
+}
+
+fn optional_string<'a>(reader: &mut Reader<'a>) -> Read<Option<Cow<'a, str>>> {
+    optional(reader, |reader| reader.string("a string"))
 }
 
 fn optional_float(reader: &mut Reader<'_>) -> Read<Option<f64>> {
-    if reader.null()? {
-        return Ok(None);
-    }
-    reader
-        .number("a number")
-        .map(|number| Some(number.as_f64()))
+    optional(reader, |reader| {
+        reader.number("a number").map(Number::as_f64)
+    })
 }
 
 /// Reads an optional whole number. JSON has one number type: `-0` and `5.0`

@@ -259,7 +259,13 @@ impl<'a> Reader<'a> {
     /// Reads `{`, the start of an object (`expected` names what the caller reads, for errors).
     #[inline]
     pub(crate) fn begin_object(&mut self, expected: &'static str) -> Result<()> {
-        if self.peek() == Some(b'{') {
+        self.open(b'{', expected)
+    }
+
+    /// Reads the opening `bracket` of a container.
+    #[inline]
+    fn open(&mut self, bracket: u8, expected: &'static str) -> Result<()> {
+        if self.peek() == Some(bracket) {
             self.pos += 1;
             return Ok(());
         }
@@ -317,11 +323,7 @@ impl<'a> Reader<'a> {
     /// Reads `[`, the start of an array.
     #[inline]
     pub(crate) fn begin_array(&mut self, expected: &'static str) -> Result<()> {
-        if self.peek() == Some(b'[') {
-            self.pos += 1;
-            return Ok(());
-        }
-        Err(self.invalid_type(expected))
+        self.open(b'[', expected)
     }
 
     /// Whether another element of an array follows (then it is next to be
