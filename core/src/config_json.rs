@@ -371,13 +371,15 @@ fn read_setting<'a>(
     key: Cow<'a, str>,
     scratch: &mut Scratch<'a>,
 ) -> Read<Setting> {
-    // The served values inside the rules are read as the setting's type,
-    // which may come after them: look it up first.
-    let setting_type = match find_setting_type(reader.clone()) {
-        Some(code) => SettingType::from_wire(code).ok_or(code),
-        None => Err(-1),
+    // The values served by rules and % options are read as the setting's
+    // type: known from `t` when it comes first (as the CDN writes it), else
+    // looked up ahead, once, when the first of them is reached.
+    let object_start = reader.clone();
+    let mut type_code: Option<Option<i64>> = None;
+    let value_type = |type_code: &mut Option<Option<i64>>| {
+        let code = *type_code.get_or_insert_with(|| find_setting_type(object_start.clone()));
+        setting_type_of(code).ok()
     };
-    let value_type = setting_type.ok();
     let mut percentage_attribute: Option<Cow<'a, str>> = None;
     let mut rules: Box<[TargetingRule]> = Box::default();
     let mut percentage_options: Box<[PercentageOption]> = Box::default();
@@ -389,13 +391,14 @@ fn read_setting<'a>(
         &["t", "a", "r", "p", "v", "i"],
         |reader, member| {
             match member {
-                // Read (and type-checked) by `find_setting_type` already when it
-                // is well-formed; read again here for errors and duplicates.
+                // Looked up ahead already if a rule came first: the same code.
                 "t" => {
-                    optional_integer(reader)?;
+                    let code = optional_integer(reader)?;
+                    type_code.get_or_insert(code);
                 }
                 "a" => percentage_attribute = optional_string(reader)?,
                 "r" => {
+                    let value_type = value_type(&mut type_code);
                     rules = optional(reader, |reader| {
                         read_list(
                             reader,
@@ -415,6 +418,7 @@ fn read_setting<'a>(
                     .unwrap_or_default();
                 }
                 "p" => {
+                    let value_type = value_type(&mut type_code);
                     if let Some(options) =
                         optional_percentage_options(reader, value_type, &mut scratch.options)?
                     {
@@ -428,6 +432,8 @@ fn read_setting<'a>(
             Ok(())
         },
     )?;
+    let setting_type = setting_type_of(type_code.flatten());
+    let value_type = setting_type.ok();
     Ok(Setting {
         key: Box::from(key),
         setting_type,
@@ -442,9 +448,17 @@ fn read_setting<'a>(
     })
 }
 
+/// A setting's type from its code: `Err(code)` for a code this SDK does not
+/// know, `Err(-1)` for none.
+fn setting_type_of(code: Option<i64>) -> Result<SettingType, i64> {
+    match code {
+        Some(code) => SettingType::from_wire(code).ok_or(code),
+        None => Err(-1),
+    }
+}
+
 /// The setting type code of the setting object starting at `reader`, if it
-/// has a well-formed one. Usually `t` is the first member, so this reads
-/// little; any problem is left for the real read to report.
+/// has a well-formed one; any problem is left for the real read to report.
 fn find_setting_type(mut reader: Reader<'_>) -> Option<i64> {
     reader.begin_object("a setting").ok()?;
     let mut first = true;
@@ -986,8 +1000,25 @@ fn self_typed_value(value: WireValue<'_>) -> StoredValue {
 }
 
 #[cfg(test)]
-mod segment_reference_tests {
+mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_typed_by_a_type_that_comes_after_them() {
+        use crate::NoLog;
+        let user = crate::User::new("someone");
+        for json in [
+            r#"{"f":{"a":{"r":[{"c":[],"s":{"v":{"b":true}}}],"v":{"b":false},"t":0}}}"#,
+            r#"{"f":{"a":{"v":{"b":false},"r":[{"c":[],"s":{"v":{"b":true}}}],"t":0}}}"#,
+            r#"{"f":{"a":{"p":[{"p":100,"v":{"b":true}}],"t":0,"v":{"b":false}}}}"#,
+            r#"{"f":{"a":{"t":0,"p":[{"p":100,"v":{"b":true}}],"v":{"b":false}}}}"#,
+        ] {
+            let config = Config::parse(json.as_bytes()).unwrap();
+            assert!(config.get_value("a", false, Some(&user), &NoLog), "{json}");
+        }
+        // A rule before a `t` given twice: the document is refused as before.
+        assert!(Config::parse(br#"{"f":{"a":{"r":[],"t":0,"t":1}}}"#).is_err());
+    }
 
     fn condition(json: &str) -> Condition {
         let config = Config::parse(json.as_bytes()).unwrap();
