@@ -1246,7 +1246,6 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         };
         let comparator = condition.comparator;
         let negated = comparator.is_negated();
-        let salt = || salt_of(origin);
         match (&condition.value, comparator.kind()) {
             (ComparisonValue::Number(expected), _) => {
                 let Some(actual) = (match attribute {
@@ -1311,7 +1310,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 // reported only once the attribute proves to be a list.
                 let check = match value {
                     ComparisonValue::TextList(_) => Ok(None),
-                    ComparisonValue::HashList { .. } => salt().map(Some),
+                    ComparisonValue::HashList { .. } => salt_of(origin).map(Some),
                     _ => Err(EvaluationError::InvalidCondition(
                         ConditionDefect::ComparisonValueInvalid.message(),
                     )),

@@ -38,12 +38,15 @@ fn main() -> ExitCode {
 
 fn run(path: &str, id: &str, iterations: usize) -> Result<(), String> {
     let suite = Suite::load()?;
-    if path == "parse" {
-        let workload = suite
+    let parse_workload = || {
+        suite
             .parse
             .iter()
             .find(|w| w.id == id)
-            .ok_or_else(|| format!("no parse workload {id}"))?;
+            .ok_or_else(|| format!("no parse workload {id}"))
+    };
+    if path == "parse" {
+        let workload = parse_workload()?;
         let start = Instant::now();
         let mut fnv = Fnv::new();
         for _ in 0..iterations {
@@ -54,11 +57,7 @@ fn run(path: &str, id: &str, iterations: usize) -> Result<(), String> {
         return Ok(());
     }
     if path == "ready" {
-        let workload = suite
-            .parse
-            .iter()
-            .find(|w| w.id == id)
-            .ok_or_else(|| format!("no parse workload {id}"))?;
+        let workload = parse_workload()?;
         let mut total = std::time::Duration::ZERO;
         for _ in 0..iterations {
             let start = Instant::now();
