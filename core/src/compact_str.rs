@@ -8,7 +8,6 @@
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use core::fmt;
-use core::ops::Deref;
 
 /// Longest text kept in place: the enum is then as large as three words.
 const INLINE_CAPACITY: usize = 22;
@@ -17,7 +16,8 @@ const INLINE_CAPACITY: usize = 22;
 ///
 /// Comparisons go through [`CompactStr::as_bytes`], which costs nothing;
 /// a `&str` of text kept in place is checked for UTF-8 on the way out (the
-/// crate forbids `unsafe`), a few instructions for text this short.
+/// crate forbids `unsafe`). That is why there is no `Deref` to `str`: each
+/// `as_str` is visible where it is paid for, and none is on a hot path.
 #[derive(Clone)]
 pub(crate) enum CompactStr {
     Inline {
@@ -68,14 +68,6 @@ impl CompactStr {
 impl Default for CompactStr {
     fn default() -> Self {
         Self::new("")
-    }
-}
-
-impl Deref for CompactStr {
-    type Target = str;
-    #[inline]
-    fn deref(&self) -> &str {
-        self.as_str()
     }
 }
 
@@ -132,7 +124,6 @@ mod tests {
             let compact = CompactStr::new(text);
             assert_eq!(compact.as_str(), text);
             assert_eq!(compact.as_bytes(), text.as_bytes());
-            assert_eq!(&*compact, text);
             assert_eq!(
                 matches!(compact, CompactStr::Inline { .. }),
                 text.len() <= INLINE_CAPACITY

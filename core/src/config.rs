@@ -189,7 +189,7 @@ impl Setting {
     /// The variation id of the default value.
     #[must_use]
     pub fn variation_id(&self) -> Option<&str> {
-        self.served.variation_id.as_deref()
+        self.served.variation_id.as_ref().map(CompactStr::as_str)
     }
 }
 
@@ -214,7 +214,7 @@ impl TargetingRule {
     #[must_use]
     pub fn variation_id(&self) -> Option<&str> {
         match &self.then {
-            RuleOutcome::Value(served) => served.variation_id.as_deref(),
+            RuleOutcome::Value(served) => served.variation_id.as_ref().map(CompactStr::as_str),
             _ => None,
         }
     }
@@ -266,7 +266,7 @@ impl PercentageOption {
     /// The variation id of the value.
     #[must_use]
     pub fn variation_id(&self) -> Option<&str> {
-        self.served.variation_id.as_deref()
+        self.served.variation_id.as_ref().map(CompactStr::as_str)
     }
 }
 
@@ -468,7 +468,7 @@ impl Config {
             .flat_map(|setting| &setting.rules)
             .flat_map(|rule| &rule.conditions)
             .filter_map(|condition| match condition {
-                Condition::Prerequisite(prerequisite) => Some(&*prerequisite.key),
+                Condition::Prerequisite(prerequisite) => Some(prerequisite.key.as_str()),
                 _ => None,
             })
     }

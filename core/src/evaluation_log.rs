@@ -6,6 +6,7 @@
 use alloc::string::String;
 use core::fmt::{self, Write};
 
+use crate::compact_str::CompactStr;
 use crate::config::{
     ComparisonValue, Condition, Origin, PrerequisiteCondition, SegmentCondition, UserCondition,
 };
@@ -135,10 +136,10 @@ impl fmt::Display for UserCondition {
             ComparisonValue::Text(text) | ComparisonValue::Semver(text, _) => write!(f, "'{text}'"),
             ComparisonValue::Hash(_) => f.write_str("'<hashed value>'"),
             ComparisonValue::TextList(items) => {
-                write_list(f, items.iter().map(|item| &**item), items.len())
+                write_list(f, items.iter().map(CompactStr::as_str), items.len())
             }
             ComparisonValue::SemverList(items) => {
-                write_list(f, items.iter().map(|(raw, _)| &**raw), items.len())
+                write_list(f, items.iter().map(|(raw, _)| raw.as_str()), items.len())
             }
             ComparisonValue::HashList { count, .. } => write_hashed_count(f, *count),
             ComparisonValue::HashedAffixes(items) => write_hashed_count(f, items.len()),
