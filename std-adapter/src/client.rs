@@ -329,7 +329,7 @@ impl Client {
     pub fn get_value<T: for<'a> FlagValue<'a> + Default>(
         &self,
         key: &str,
-        default: T,
+        mut default: T,
         user: Option<&User>,
     ) -> T {
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
@@ -341,7 +341,6 @@ impl Client {
         let sink: &dyn LogSink = if facade.is_silent() { &NoLog } else { &facade };
         // The closure holds only references: a `bool` default copied in
         // with its environment made every read stall on a narrow store.
-        let mut default = default;
         let default = &mut default;
         self.inner.published.read(|snapshot, default_user| {
             let default = core::mem::take(default);
