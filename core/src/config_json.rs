@@ -1042,27 +1042,21 @@ mod tests {
                 comparator: SegmentComparator::IsNotIn
             })
         );
-        let invalid = |defect| Condition::Invalid(defect);
-        assert_eq!(
-            with(r#"{"s":2,"c":0}"#),
-            invalid(ConditionDefect::SegmentReferenceInvalid)
-        );
-        // An unknown comparator: the reference is judged first.
-        assert_eq!(
-            with(r#"{"s":2,"c":9}"#),
-            invalid(ConditionDefect::SegmentReferenceInvalid)
-        );
-        assert_eq!(
-            with(r#"{"s":1,"c":9}"#),
-            invalid(ConditionDefect::UnknownComparator)
-        );
-        assert_eq!(
-            with(r#"{"s":4294967296,"c":0}"#),
-            invalid(ConditionDefect::SegmentReferenceInvalid)
-        );
-        assert_eq!(
-            with(r#"{"s":-1,"c":9}"#),
-            invalid(ConditionDefect::SegmentReferenceInvalid)
-        );
+        for (reference, defect) in [
+            (r#"{"s":2,"c":0}"#, ConditionDefect::SegmentReferenceInvalid),
+            // An unknown comparator: the reference is judged first.
+            (r#"{"s":2,"c":9}"#, ConditionDefect::SegmentReferenceInvalid),
+            (r#"{"s":1,"c":9}"#, ConditionDefect::UnknownComparator),
+            (
+                r#"{"s":4294967296,"c":0}"#,
+                ConditionDefect::SegmentReferenceInvalid,
+            ),
+            (
+                r#"{"s":-1,"c":9}"#,
+                ConditionDefect::SegmentReferenceInvalid,
+            ),
+        ] {
+            assert_eq!(with(reference), Condition::Invalid(defect), "{reference}");
+        }
     }
 }
