@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use configcat_bench::{DefaultValue, Fnv, Op, Suite, USERS, Workload, std_client, std_get};
+use configcat_bench::{DefaultValue, Op, Sink, Suite, USERS, Workload, std_client, std_get};
 use configcat_std::Client;
 
 fn main() -> ExitCode {
@@ -69,7 +69,7 @@ fn run(reads: usize) -> Result<(), String> {
             }
             let barrier = Barrier::new(2);
             let start = Instant::now();
-            let results: Vec<Result<(Duration, Fnv), String>> = std::thread::scope(|scope| {
+            let results: Vec<Result<(Duration, Sink), String>> = std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..2)
                     .map(|_| {
                         scope.spawn(|| {
@@ -138,20 +138,20 @@ fn control() -> f64 {
 }
 
 /// `reads` evaluations of the workload through `client`; the time and checksum.
-fn read(client: &Client, workload: &Workload, reads: usize) -> Result<(Duration, Fnv), String> {
+fn read(client: &Client, workload: &Workload, reads: usize) -> Result<(Duration, Sink), String> {
     let Op::GetValue { key, default } = &workload.op else {
         return Err(format!("{}: not a get_value workload", workload.id));
     };
-    let mut fnv = Fnv::new();
+    let mut sink = Sink::checksum();
     let start = Instant::now();
     for index in 0..reads {
         let user = workload.user(index);
         match default {
-            DefaultValue::Bool(d) => std_get(client, key, d, user, &mut fnv),
-            DefaultValue::Text(d) => std_get(client, key, d, user, &mut fnv),
-            DefaultValue::Int(d) => std_get(client, key, d, user, &mut fnv),
-            DefaultValue::Float(d) => std_get(client, key, d, user, &mut fnv),
+            DefaultValue::Bool(d) => std_get(client, key, d, user, &mut sink),
+            DefaultValue::Text(d) => std_get(client, key, d, user, &mut sink),
+            DefaultValue::Int(d) => std_get(client, key, d, user, &mut sink),
+            DefaultValue::Float(d) => std_get(client, key, d, user, &mut sink),
         }
     }
-    Ok((start.elapsed(), fnv))
+    Ok((start.elapsed(), sink))
 }
