@@ -462,8 +462,8 @@ fn setting_type_of(code: Option<i64>) -> Result<SettingType, i64> {
 fn find_setting_type(mut reader: Reader<'_>) -> Option<i64> {
     reader.begin_object("a setting").ok()?;
     let mut first = true;
-    while let Some(member) = reader.next_key(&mut first).ok()? {
-        if &*member == "t" {
+    while let Some(member) = reader.next_member(&mut first).ok()? {
+        if member.is("t") {
             return optional_integer(&mut reader).ok()?;
         }
         reader.skip_value().ok()?;
@@ -791,8 +791,8 @@ fn read_object<'a>(
     reader.begin_object(expected)?;
     let mut seen = SeenMembers::default();
     let mut first = true;
-    while let Some(key) = reader.next_key(&mut first)? {
-        match known.iter().zip(0_u8..).find(|&(&name, _)| name == &*key) {
+    while let Some(name) = reader.next_member(&mut first)? {
+        match known.iter().zip(0_u8..).find(|&(&known, _)| name.is(known)) {
             Some((name, index)) => {
                 seen.record(index, name, reader)?;
                 member(reader, name)?;
@@ -1018,6 +1018,25 @@ mod tests {
         }
         // A rule before a `t` given twice: the document is refused as before.
         assert!(Config::parse(br#"{"f":{"a":{"r":[],"t":0,"t":1}}}"#).is_err());
+    }
+
+    #[test]
+    fn member_names_match_however_they_are_written() {
+        use crate::NoLog;
+        // The one-letter fast path, a name spelt with escapes, and an
+        // unknown member whose name starts with a known letter.
+        let plain = r#"{"f":{"a":{"t":1,"v":{"s":"x"}}}}"#;
+        let escaped = r#"{"f":{"a":{"\u0074":1,"\u0076":{"\u0073":"x"}}}}"#;
+        let longer = r#"{"f":{"a":{"t":1,"tt":2,"v":{"s":"x","ss":3}}}}"#;
+        for json in [plain, escaped, longer] {
+            let config = Config::parse(json.as_bytes()).unwrap();
+            assert_eq!(config.get_value("a", "", None, &NoLog), "x", "{json}");
+        }
+        // A name given twice is refused however it is spelt.
+        assert!(Config::parse(br#"{"f":{"a":{"t":1,"\u0074":1,"v":{"s":"x"}}}}"#).is_err());
+        // One-letter setting keys are keys, not members.
+        let config = Config::parse(br#"{"f":{"t":{"t":0,"v":{"b":true}}}}"#).unwrap();
+        assert!(config.get_value("t", false, None, &NoLog));
     }
 
     fn condition(json: &str) -> Condition {

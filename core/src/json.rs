@@ -276,10 +276,41 @@ impl<'a> Reader<'a> {
     /// `first` is true for the first call on an object.
     #[inline]
     pub(crate) fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>> {
+        if !self.member_follows(first)? {
+            return Ok(None);
+        }
+        // Config JSON's member names are one letter: `"t":` read at once.
+        if let Some(letter) = self.one_letter_name() {
+            let key = self.slice(self.pos - 3, self.pos - 2)?;
+            debug_assert_eq!(key.as_bytes(), [letter]);
+            return Ok(Some(Cow::Borrowed(key)));
+        }
+        self.name_after_quote().map(Some)
+    }
+
+    /// The name of the next member of an object, for readers of a schema
+    /// whose names are mostly one letter: those come as a byte, without a
+    /// string to build or compare. `None` at the object's end.
+    #[inline]
+    pub(crate) fn next_member(&mut self, first: &mut bool) -> Result<Option<MemberName<'a>>> {
+        if !self.member_follows(first)? {
+            return Ok(None);
+        }
+        if let Some(letter) = self.one_letter_name() {
+            return Ok(Some(MemberName::Letter(letter)));
+        }
+        self.name_after_quote()
+            .map(|name| Some(MemberName::Text(name)))
+    }
+
+    /// Consumes the `,` before a member (or checks for the first one) up to
+    /// and including its name's opening quote; false at the object's end.
+    #[inline]
+    fn member_follows(&mut self, first: &mut bool) -> Result<bool> {
         match self.peek() {
             Some(b'}') => {
                 self.pos += 1;
-                return Ok(None);
+                return Ok(false);
             }
             Some(b',') if !*first => {
                 self.pos += 1;
@@ -297,23 +328,29 @@ impl<'a> Reader<'a> {
         }
         *first = false;
         self.pos += 1;
-        // Config JSON's member names are one letter: `"t":` read at once.
-        if let (Some(&letter), Some(b'"'), Some(b':')) = (
-            self.bytes.get(self.pos),
-            self.bytes.get(self.pos + 1),
-            self.bytes.get(self.pos + 2),
-        ) {
-            if letter.is_ascii_alphabetic() {
-                let key = self.slice(self.pos, self.pos + 1)?;
+        Ok(true)
+    }
+
+    /// A one-letter name and its colon (`t":`), consumed; the reader is
+    /// left alone for any other name.
+    #[inline]
+    fn one_letter_name(&mut self) -> Option<u8> {
+        match self.bytes.get(self.pos..self.pos + 3) {
+            Some(&[letter, b'"', b':']) if letter.is_ascii_alphabetic() => {
                 self.pos += 3;
-                return Ok(Some(Cow::Borrowed(key)));
+                Some(letter)
             }
+            _ => None,
         }
+    }
+
+    /// The rest of a member's name after its opening quote, and the colon.
+    fn name_after_quote(&mut self) -> Result<Cow<'a, str>> {
         let key = self.string_body()?;
         match self.peek() {
             Some(b':') => {
                 self.pos += 1;
-                Ok(Some(key))
+                Ok(key)
             }
             Some(_) => Err(self.syntax("expected `:`")),
             None => Err(self.eof("EOF while parsing an object")),
@@ -717,6 +754,27 @@ pub(crate) fn read_document<'a, T>(
             problem: Problem::Message("invalid unicode code point"),
             at: utf8_error.valid_up_to(),
         }),
+    }
+}
+
+/// An object member's name as [`Reader::next_member`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MemberName<'a> {
+    /// A name of one ASCII letter, written without escapes.
+    Letter(u8),
+    /// Any other name (escapes decoded).
+    Text(Cow<'a, str>),
+}
+
+impl MemberName<'_> {
+    /// Whether this is `name`; a `Text` spelling a single letter with
+    /// escapes matches as well.
+    #[inline]
+    pub(crate) fn is(&self, name: &str) -> bool {
+        match self {
+            Self::Letter(letter) => name.as_bytes() == [*letter],
+            Self::Text(text) => &**text == name,
+        }
     }
 }
 
