@@ -202,5 +202,32 @@ mod tests {
         assert_eq!(decode_hex_digest(&text.to_uppercase()), None);
         assert_eq!(decode_hex_digest(&text[1..]), None);
         assert_eq!(decode_hex_digest("zz"), None);
+        // Every ASCII byte at every position: only 0-9 and a-f decode, each to its value.
+        let base = decode_hex_digest(text).unwrap();
+        for position in 0..64 {
+            for byte in 0_u8..0x80 {
+                let mut changed = String::from(text);
+                changed.replace_range(
+                    position..=position,
+                    char::from(byte).encode_utf8(&mut [0; 4]),
+                );
+                let decoded = decode_hex_digest(&changed);
+                match char::from(byte)
+                    .to_digit(16)
+                    .filter(|_| !byte.is_ascii_uppercase())
+                {
+                    Some(value) => {
+                        let mut expected = base;
+                        let shift = if position % 2 == 0 { 4 } else { 0 };
+                        expected[position / 2] &= !(0x0F << shift);
+                        expected[position / 2] |= u8::try_from(value).unwrap() << shift;
+                        assert_eq!(decoded, Some(expected), "{byte:#x} at {position}");
+                    }
+                    None => assert_eq!(decoded, None, "{byte:#x} at {position}"),
+                }
+            }
+        }
+        // A non-ASCII character is never a digit (and makes the text too long).
+        assert_eq!(decode_hex_digest(&text.replacen('5', "é", 1)), None);
     }
 }
