@@ -872,11 +872,7 @@ fn optional_integer(reader: &mut Reader<'_>) -> Read<Option<i64>> {
         return Ok(None);
     }
     let at = reader.position();
-    let shape = |message| JsonError {
-        class: ErrorClass::Shape,
-        problem: Problem::Message(message),
-        at,
-    };
+    let shape = |message| JsonError::new(ErrorClass::Shape, Problem::Message(message), at);
     match reader.number("a whole number")? {
         Number::Unsigned(v) => i64::try_from(v)
             .map(Some)
