@@ -344,8 +344,9 @@ pub(crate) enum ComparisonValue {
     /// Semver IS (NOT) ONE OF: the raw items (for the log) and their parse,
     /// `None` for a blank item (skipped) and `Some(None)` for an invalid one.
     SemverList(Box<[SemverItem]>),
-    /// Semver relations: the raw text and its parse.
-    Semver(CompactStr, Option<PreparedVersion>),
+    /// Semver relations: the raw text and its parse (boxed: inline it would
+    /// make every condition half as large again).
+    Semver(CompactStr, Option<Box<PreparedVersion>>),
     Number(f64),
     /// Unix seconds.
     Date(f64),

@@ -770,7 +770,7 @@ fn comparison_value(
         ),
         ComparatorKind::Semver => {
             let text = text?;
-            let parsed = PreparedVersion::parse(&text);
+            let parsed = PreparedVersion::parse(&text).map(Box::new);
             ComparisonValue::Semver(CompactStr::from(text), parsed)
         }
         ComparatorKind::Number => ComparisonValue::Number(number?),
