@@ -428,8 +428,11 @@ impl Config {
         mut settings: Vec<Setting>,
     ) -> Self {
         let (by_key, key_seed) = index_keeping_last(&mut settings);
-        // Collected with growth room by the parser: give the slack back.
-        settings.shrink_to_fit();
+        // Collected with growth room by the parser: give back slack worth a
+        // copy of the whole list (more than an eighth).
+        if settings.capacity() - settings.len() > settings.len() / 8 {
+            settings.shrink_to_fit();
+        }
         let mut config = Self {
             preferences,
             origins,
@@ -442,36 +445,29 @@ impl Config {
     }
 
     fn resolve_prerequisites(&mut self) {
-        // Two passes in the same order: look every key up while the config is
-        // borrowed immutably, then store the results.
-        let targets: Vec<Option<u32>> = self
-            .prerequisites()
-            .map(|key| {
-                self.index_of(key)
-                    .and_then(|index| u32::try_from(index).ok())
-            })
-            .collect();
-        let mut targets = targets.into_iter();
-        for setting in &mut self.settings {
-            for rule in &mut setting.rules {
-                for condition in &mut rule.conditions {
-                    if let Condition::Prerequisite(prerequisite) = condition {
-                        prerequisite.target = targets.next().flatten();
-                    }
-                }
+        // One pass: each setting's rules are taken out while its references
+        // are looked up in the rest of the config, then put back.
+        for index in 0..self.settings.len() {
+            let Some(setting) = self.settings.get_mut(index) else {
+                break;
+            };
+            let mut rules = core::mem::take(&mut setting.rules);
+            let prerequisites = rules
+                .iter_mut()
+                .flat_map(|rule| rule.conditions.iter_mut())
+                .filter_map(|condition| match condition {
+                    Condition::Prerequisite(prerequisite) => Some(prerequisite),
+                    _ => None,
+                });
+            for prerequisite in prerequisites {
+                prerequisite.target = self
+                    .index_of(prerequisite.key.as_str())
+                    .and_then(|target| u32::try_from(target).ok());
+            }
+            if let Some(setting) = self.settings.get_mut(index) {
+                setting.rules = rules;
             }
         }
-    }
-
-    fn prerequisites(&self) -> impl Iterator<Item = &str> {
-        self.settings
-            .iter()
-            .flat_map(|setting| &setting.rules)
-            .flat_map(|rule| &rule.conditions)
-            .filter_map(|condition| match condition {
-                Condition::Prerequisite(prerequisite) => Some(prerequisite.key.as_str()),
-                _ => None,
-            })
     }
 }
 

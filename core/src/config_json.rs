@@ -199,6 +199,8 @@ struct Document<'a> {
     preferences: Option<WirePreferences<'a>>,
     segments: Vec<Segment>,
     settings: Vec<Setting>,
+    /// Some segment reference was read before the segments were known.
+    segment_references_unchecked: bool,
 }
 
 struct WirePreferences<'a> {
@@ -228,6 +230,32 @@ struct Scratch<'a> {
     conditions: Vec<Condition>,
     rules: Vec<TargetingRule>,
     options: Vec<PercentageOption>,
+    segment_references: SegmentReferences,
+}
+
+/// Segment references are checked as they are read when the segments come
+/// first in the document (as the CDN writes it), else in one pass at the end.
+#[derive(Default)]
+struct SegmentReferences {
+    /// The number of segments, once they have been read.
+    segment_count: Option<usize>,
+    /// A reference was read before that.
+    unchecked: bool,
+}
+
+impl SegmentReferences {
+    fn settle(&mut self, condition: &mut Condition) {
+        match self.segment_count {
+            Some(count) => settle_segment_reference(condition, count),
+            None => {
+                self.unchecked |= matches!(
+                    condition,
+                    Condition::Segment(_)
+                        | Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { .. })
+                );
+            }
+        }
+    }
 }
 
 fn read_document(json: &[u8], overrides: bool) -> Result<Document<'_>, ParseError> {
@@ -248,6 +276,7 @@ fn read_top_level<'a>(
         preferences: None,
         segments: Vec::new(),
         settings: Vec::new(),
+        segment_references_unchecked: false,
     };
     let known: &[&'static str] = if overrides {
         &["p", "s", "f", "flags"]
@@ -260,6 +289,7 @@ fn read_top_level<'a>(
             "s" => {
                 document.segments =
                     optional(reader, |reader| read_segments(reader, scratch))?.unwrap_or_default();
+                scratch.segment_references.segment_count = Some(document.segments.len());
             }
             "f" => {
                 document.settings =
@@ -270,6 +300,7 @@ fn read_top_level<'a>(
         }
         Ok(())
     })?;
+    document.segment_references_unchecked = scratch.segment_references.unchecked;
     Ok(document)
 }
 
@@ -291,7 +322,9 @@ impl Document<'_> {
             ),
         };
         let mut settings = self.settings;
-        check_segment_references(&mut settings, self.segments.len());
+        if self.segment_references_unchecked {
+            settle_segment_references(&mut settings, self.segments.len());
+        }
         Config::from_parts(
             preferences,
             alloc::vec![Origin {
@@ -411,6 +444,7 @@ fn read_setting<'a>(
                                     &mut scratch.conditions,
                                     &mut scratch.items,
                                     &mut scratch.options,
+                                    &mut scratch.segment_references,
                                 )
                             },
                         )
@@ -477,6 +511,7 @@ fn read_rule<'a>(
     conditions_scratch: &mut Vec<Condition>,
     items: &mut Vec<Cow<'a, str>>,
     options_scratch: &mut Vec<PercentageOption>,
+    segment_references: &mut SegmentReferences,
 ) -> Read<TargetingRule> {
     let mut conditions: Box<[Condition]> = Box::default();
     let mut served_value = None;
@@ -493,7 +528,11 @@ fn read_rule<'a>(
                             reader,
                             "a list of conditions",
                             conditions_scratch,
-                            |reader| read_condition(reader, items),
+                            |reader| {
+                                let mut condition = read_condition(reader, items)?;
+                                segment_references.settle(&mut condition);
+                                Ok(condition)
+                            },
                         )
                     })?
                     .unwrap_or_default();
@@ -574,7 +613,7 @@ fn served(
 }
 
 /// A condition of a targeting rule: exactly one of `u`, `s`, `p`. Segment
-/// references are only checked for range later, by [`check_segment_references`].
+/// references are checked for range by [`SegmentReferences::settle`].
 fn read_condition<'a>(reader: &mut Reader<'a>, items: &mut Vec<Cow<'a, str>>) -> Read<Condition> {
     let mut user = None;
     let mut segment = None;
@@ -931,25 +970,31 @@ fn read_override_flags<'a>(
 }
 
 /// Settles the segment references of `settings` once the number of segments
-/// is known: out of range is `SegmentReferenceInvalid`, whatever the comparator.
-fn check_segment_references(settings: &mut [Setting], segment_count: usize) {
+/// is known (when they came after the settings).
+fn settle_segment_references(settings: &mut [Setting], segment_count: usize) {
     let conditions = settings
         .iter_mut()
         .flat_map(|setting| setting.rules.iter_mut())
         .flat_map(|rule| rule.conditions.iter_mut());
     for condition in conditions {
-        let (segment, defect) = match condition {
-            Condition::Segment(reference) => (reference.segment, None),
-            Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { segment }) => {
-                (*segment, Some(ConditionDefect::UnknownComparator))
-            }
-            _ => continue,
-        };
-        if segment as usize >= segment_count {
-            *condition = Condition::Invalid(ConditionDefect::SegmentReferenceInvalid);
-        } else if let Some(defect) = defect {
-            *condition = Condition::Invalid(defect);
+        settle_segment_reference(condition, segment_count);
+    }
+}
+
+/// A segment reference out of range is `SegmentReferenceInvalid`, whatever
+/// the comparator; in range, an unknown comparator is `UnknownComparator`.
+fn settle_segment_reference(condition: &mut Condition, segment_count: usize) {
+    let (segment, defect) = match condition {
+        Condition::Segment(reference) => (reference.segment, None),
+        Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { segment }) => {
+            (*segment, Some(ConditionDefect::UnknownComparator))
         }
+        _ => return,
+    };
+    if segment as usize >= segment_count {
+        *condition = Condition::Invalid(ConditionDefect::SegmentReferenceInvalid);
+    } else if let Some(defect) = defect {
+        *condition = Condition::Invalid(defect);
     }
 }
 
@@ -1043,35 +1088,48 @@ mod tests {
 
     #[test]
     fn segment_references_are_checked_once_the_segments_are_known() {
-        // Settings before segments, as the document order allows.
-        let with = |reference: &str| {
-            condition(&alloc::format!(
-                r#"{{"f":{{"x":{{"t":0,"v":{{"b":false}},"r":[{{"c":[{{"s":{reference}}}],"s":{{"v":{{"b":true}}}}}}]}}}},
-                    "s":[{{"n":"a","r":[]}},{{"n":"b","r":[]}}]}}"#
-            ))
+        // Settings before segments (checked at the end) and after them
+        // (checked as they are read): the same outcomes.
+        let settings = |reference: &str| {
+            alloc::format!(
+                r#""f":{{"x":{{"t":0,"v":{{"b":false}},"r":[{{"c":[{{"s":{reference}}}],"s":{{"v":{{"b":true}}}}}}]}}}}"#
+            )
         };
-        assert_eq!(
-            with(r#"{"s":1,"c":1}"#),
-            Condition::Segment(SegmentCondition {
-                segment: 1,
-                comparator: SegmentComparator::IsNotIn
-            })
-        );
-        for (reference, defect) in [
-            (r#"{"s":2,"c":0}"#, ConditionDefect::SegmentReferenceInvalid),
-            // An unknown comparator: the reference is judged first.
-            (r#"{"s":2,"c":9}"#, ConditionDefect::SegmentReferenceInvalid),
-            (r#"{"s":1,"c":9}"#, ConditionDefect::UnknownComparator),
-            (
-                r#"{"s":4294967296,"c":0}"#,
-                ConditionDefect::SegmentReferenceInvalid,
-            ),
-            (
-                r#"{"s":-1,"c":9}"#,
-                ConditionDefect::SegmentReferenceInvalid,
-            ),
-        ] {
-            assert_eq!(with(reference), Condition::Invalid(defect), "{reference}");
+        let segments = r#""s":[{"n":"a","r":[]},{"n":"b","r":[]}]"#;
+        let orders = [
+            |settings: &str, segments: &str| alloc::format!("{{{settings},{segments}}}"),
+            |settings: &str, segments: &str| alloc::format!("{{{segments},{settings}}}"),
+        ];
+        for order in orders {
+            let with = |reference: &str| condition(&order(&settings(reference), segments));
+            assert_eq!(
+                with(r#"{"s":1,"c":1}"#),
+                Condition::Segment(SegmentCondition {
+                    segment: 1,
+                    comparator: SegmentComparator::IsNotIn
+                })
+            );
+            for (reference, defect) in [
+                (r#"{"s":2,"c":0}"#, ConditionDefect::SegmentReferenceInvalid),
+                // An unknown comparator: the reference is judged first.
+                (r#"{"s":2,"c":9}"#, ConditionDefect::SegmentReferenceInvalid),
+                (r#"{"s":1,"c":9}"#, ConditionDefect::UnknownComparator),
+                (
+                    r#"{"s":4294967296,"c":0}"#,
+                    ConditionDefect::SegmentReferenceInvalid,
+                ),
+                (
+                    r#"{"s":-1,"c":9}"#,
+                    ConditionDefect::SegmentReferenceInvalid,
+                ),
+            ] {
+                assert_eq!(with(reference), Condition::Invalid(defect), "{reference}");
+            }
         }
+        // No segments at all: every reference is out of range.
+        assert_eq!(
+            condition(&alloc::format!("{{{}}}", settings(r#"{"s":0,"c":0}"#))),
+            Condition::Invalid(ConditionDefect::SegmentReferenceInvalid)
+        );
     }
 }
