@@ -422,12 +422,21 @@ impl Config {
     /// Builds the key index and resolves prerequisite references. Called by
     /// every constructor after `settings` is final. Later duplicates of a key
     /// replace earlier ones, as in a JSON object.
+    ///
+    /// `prerequisite_holders`, when the caller knows them, are the indices of
+    /// the settings with prerequisite conditions: only those are visited
+    /// (the others' rules are not touched, which for a large config is most
+    /// of its memory). `None` visits every setting.
     pub(crate) fn from_parts(
         preferences: Preferences,
         origins: Vec<Origin>,
         mut settings: Vec<Setting>,
+        prerequisite_holders: Option<&[u32]>,
     ) -> Self {
+        let count = settings.len();
         let (by_key, key_seed) = index_keeping_last(&mut settings);
+        // Duplicate keys removed: the indices moved.
+        let prerequisite_holders = prerequisite_holders.filter(|_| settings.len() == count);
         // Collected with growth room by the parser: give back slack worth a
         // copy of the whole list (more than an eighth).
         if settings.capacity() - settings.len() > settings.len() / 8 {
@@ -440,33 +449,39 @@ impl Config {
             by_key,
             key_seed,
         };
-        config.resolve_prerequisites();
+        match prerequisite_holders {
+            Some(holders) => holders
+                .iter()
+                .for_each(|&index| config.resolve_prerequisites(index as usize)),
+            None => {
+                (0..config.settings.len()).for_each(|index| config.resolve_prerequisites(index))
+            }
+        }
         config
     }
 
-    fn resolve_prerequisites(&mut self) {
-        // One pass: each setting's rules are taken out while its references
-        // are looked up in the rest of the config, then put back.
-        for index in 0..self.settings.len() {
-            let Some(setting) = self.settings.get_mut(index) else {
-                break;
-            };
-            let mut rules = core::mem::take(&mut setting.rules);
-            let prerequisites = rules
-                .iter_mut()
-                .flat_map(|rule| rule.conditions.iter_mut())
-                .filter_map(|condition| match condition {
-                    Condition::Prerequisite(prerequisite) => Some(prerequisite),
-                    _ => None,
-                });
-            for prerequisite in prerequisites {
-                prerequisite.target = self
-                    .index_of(prerequisite.key.as_str())
-                    .and_then(|target| u32::try_from(target).ok());
-            }
-            if let Some(setting) = self.settings.get_mut(index) {
-                setting.rules = rules;
-            }
+    /// Points the prerequisite conditions of setting `index` at their targets.
+    fn resolve_prerequisites(&mut self, index: usize) {
+        // The setting's rules are taken out while their references are
+        // looked up in the rest of the config, then put back.
+        let Some(setting) = self.settings.get_mut(index) else {
+            return;
+        };
+        let mut rules = core::mem::take(&mut setting.rules);
+        let prerequisites = rules
+            .iter_mut()
+            .flat_map(|rule| rule.conditions.iter_mut())
+            .filter_map(|condition| match condition {
+                Condition::Prerequisite(prerequisite) => Some(prerequisite),
+                _ => None,
+            });
+        for prerequisite in prerequisites {
+            prerequisite.target = self
+                .index_of(prerequisite.key.as_str())
+                .and_then(|target| u32::try_from(target).ok());
+        }
+        if let Some(setting) = self.settings.get_mut(index) {
+            setting.rules = rules;
         }
     }
 }

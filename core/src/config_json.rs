@@ -180,10 +180,12 @@ impl Config {
                 }
             })
             .collect();
+        // Plain values: no setting has conditions.
         Self::from_parts(
             Preferences::default(),
             alloc::vec![Origin::default()],
             settings,
+            Some(&[]),
         )
     }
 }
@@ -201,6 +203,9 @@ struct Document<'a> {
     settings: Vec<Setting>,
     /// Some segment reference was read before the segments were known.
     segment_references_unchecked: bool,
+    /// Indices into `settings` of those with prerequisite conditions
+    /// (`None`: not known, every setting is to be visited).
+    prerequisite_holders: Option<Vec<u32>>,
 }
 
 struct WirePreferences<'a> {
@@ -230,25 +235,32 @@ struct Scratch<'a> {
     conditions: Vec<Condition>,
     rules: Vec<TargetingRule>,
     options: Vec<PercentageOption>,
-    segment_references: SegmentReferences,
+    references: References,
 }
 
-/// Segment references are checked as they are read when the segments come
-/// first in the document (as the CDN writes it), else in one pass at the end.
+/// What the conditions read so far refer to. Segment references are checked
+/// as they are read when the segments come first in the document (as the CDN
+/// writes it), else in one pass at the end; prerequisite references are
+/// counted, so that only the settings holding them are visited to resolve them.
 #[derive(Default)]
-struct SegmentReferences {
+struct References {
     /// The number of segments, once they have been read.
     segment_count: Option<usize>,
-    /// A reference was read before that.
-    unchecked: bool,
+    /// A segment reference was read before that.
+    segments_unchecked: bool,
+    prerequisites: usize,
 }
 
-impl SegmentReferences {
+impl References {
     fn settle(&mut self, condition: &mut Condition) {
+        if matches!(condition, Condition::Prerequisite(_)) {
+            self.prerequisites += 1;
+            return;
+        }
         match self.segment_count {
             Some(count) => settle_segment_reference(condition, count),
             None => {
-                self.unchecked |= matches!(
+                self.segments_unchecked |= matches!(
                     condition,
                     Condition::Segment(_)
                         | Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { .. })
@@ -277,6 +289,7 @@ fn read_top_level<'a>(
         segments: Vec::new(),
         settings: Vec::new(),
         segment_references_unchecked: false,
+        prerequisite_holders: Some(Vec::new()),
     };
     let known: &[&'static str] = if overrides {
         &["p", "s", "f", "flags"]
@@ -289,10 +302,10 @@ fn read_top_level<'a>(
             "s" => {
                 document.segments =
                     optional(reader, |reader| read_segments(reader, scratch))?.unwrap_or_default();
-                scratch.segment_references.segment_count = Some(document.segments.len());
+                scratch.references.segment_count = Some(document.segments.len());
             }
             "f" => {
-                document.settings =
+                (document.settings, document.prerequisite_holders) =
                     optional(reader, |reader| read_settings(reader, scratch))?.unwrap_or_default();
             }
             "flags" => document.flags = optional(reader, |reader| read_override_flags(reader))?,
@@ -300,7 +313,7 @@ fn read_top_level<'a>(
         }
         Ok(())
     })?;
-    document.segment_references_unchecked = scratch.segment_references.unchecked;
+    document.segment_references_unchecked = scratch.references.segments_unchecked;
     Ok(document)
 }
 
@@ -332,6 +345,7 @@ impl Document<'_> {
                 segments: self.segments.into_boxed_slice(),
             }],
             settings,
+            self.prerequisite_holders.as_deref(),
         )
     }
 }
@@ -387,16 +401,28 @@ fn read_segments<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read
     Ok(segments)
 }
 
-/// The settings object (`f`). Segment references are checked once the
-/// segments are known (they may come later in the document).
-fn read_settings<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Vec<Setting>> {
+/// The settings object (`f`), and the indices of the settings that have
+/// prerequisite conditions.
+fn read_settings<'a>(
+    reader: &mut Reader<'a>,
+    scratch: &mut Scratch<'a>,
+) -> Read<(Vec<Setting>, Option<Vec<u32>>)> {
     let mut settings = Vec::new();
+    let mut prerequisite_holders = Some(Vec::new());
     reader.begin_object("a map of settings")?;
     let mut first = true;
     while let Some(key) = reader.next_key(&mut first)? {
+        let prerequisites_before = scratch.references.prerequisites;
         settings.push(read_setting(reader, key, scratch)?);
+        if scratch.references.prerequisites != prerequisites_before {
+            let index = u32::try_from(settings.len() - 1).ok();
+            prerequisite_holders = prerequisite_holders.zip(index).map(|(mut holders, index)| {
+                holders.push(index);
+                holders
+            });
+        }
     }
-    Ok(settings)
+    Ok((settings, prerequisite_holders))
 }
 
 fn read_setting<'a>(
@@ -444,7 +470,7 @@ fn read_setting<'a>(
                                     &mut scratch.conditions,
                                     &mut scratch.items,
                                     &mut scratch.options,
-                                    &mut scratch.segment_references,
+                                    &mut scratch.references,
                                 )
                             },
                         )
@@ -511,7 +537,7 @@ fn read_rule<'a>(
     conditions_scratch: &mut Vec<Condition>,
     items: &mut Vec<Cow<'a, str>>,
     options_scratch: &mut Vec<PercentageOption>,
-    segment_references: &mut SegmentReferences,
+    references: &mut References,
 ) -> Read<TargetingRule> {
     let mut conditions: Box<[Condition]> = Box::default();
     let mut served_value = None;
@@ -530,7 +556,7 @@ fn read_rule<'a>(
                             conditions_scratch,
                             |reader| {
                                 let mut condition = read_condition(reader, items)?;
-                                segment_references.settle(&mut condition);
+                                references.settle(&mut condition);
                                 Ok(condition)
                             },
                         )
@@ -613,7 +639,7 @@ fn served(
 }
 
 /// A condition of a targeting rule: exactly one of `u`, `s`, `p`. Segment
-/// references are checked for range by [`SegmentReferences::settle`].
+/// references are checked for range by [`References::settle`].
 fn read_condition<'a>(reader: &mut Reader<'a>, items: &mut Vec<Cow<'a, str>>) -> Read<Condition> {
     let mut user = None;
     let mut segment = None;
@@ -1078,6 +1104,40 @@ mod tests {
         // One-letter setting keys are keys, not members.
         let config = Config::parse(br#"{"f":{"t":{"t":0,"v":{"b":true}}}}"#).unwrap();
         assert!(config.get_value("t", false, None, &NoLog));
+    }
+
+    #[test]
+    fn prerequisites_resolve_whatever_the_document_holds() {
+        use crate::NoLog;
+        let depends_on = |key: &str| {
+            alloc::format!(
+                r#"{{"t":0,"v":{{"b":false}},"r":[{{"c":[{{"p":{{"f":"{key}","c":0,"v":{{"b":true}}}}}}],"s":{{"v":{{"b":true}}}}}}]}}"#
+            )
+        };
+        let on = r#"{"t":0,"v":{"b":true}}"#;
+        let off = r#"{"t":0,"v":{"b":false}}"#;
+        // Holders before and after their targets, a key given twice (the
+        // later one wins, and every index after it moves), a chain.
+        let json = alloc::format!(
+            r#"{{"f":{{"c":{},"a":{on},"b":{off},"b":{on},"d":{},"e":{}}}}}"#,
+            depends_on("a"),
+            depends_on("b"),
+            depends_on("d"),
+        );
+        let config = Config::parse(json.as_bytes()).unwrap();
+        for key in ["c", "d", "e"] {
+            assert!(config.get_value(key, false, None, &NoLog), "{key}");
+        }
+        // Without the duplicate, and with a target that is missing.
+        let json = alloc::format!(
+            r#"{{"f":{{"c":{},"a":{on},"x":{}}}}}"#,
+            depends_on("a"),
+            depends_on("missing"),
+        );
+        let config = Config::parse(json.as_bytes()).unwrap();
+        assert!(config.get_value("c", false, None, &NoLog));
+        let details = config.get_value_details("x", false, None, &NoLog);
+        assert!(details.error.is_some(), "{details:?}");
     }
 
     fn condition(json: &str) -> Condition {

@@ -60,5 +60,10 @@ fn overlay(base: &Config, top: &Config, preferences_from: &Config) -> Config {
             None => settings.push(setting),
         }
     }
-    Config::from_parts(preferences_from.preferences.clone(), origins, settings)
+    Config::from_parts(
+        preferences_from.preferences.clone(),
+        origins,
+        settings,
+        None,
+    )
 }
