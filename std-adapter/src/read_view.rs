@@ -97,31 +97,43 @@ impl Published {
             return self.read_cells(f);
         }
         VIEWS.with(|views| {
-            let borrowed = views.try_borrow().ok();
-            let view = borrowed.as_ref().and_then(|views| {
-                views
+            if let Ok(cached) = views.try_borrow() {
+                let view = cached
                     .iter()
                     .flatten()
-                    .find(|view| view.client == self.id && view.generation == generation)
-            });
-            if let Some(view) = view {
-                return f(&view.snapshot, view.default_user.as_deref());
+                    .find(|view| view.client == self.id && view.generation == generation);
+                if let Some(view) = view {
+                    return f(&view.snapshot, view.default_user.as_deref());
+                }
             }
-            drop(borrowed);
-            let snapshot = self.snapshot.load_full();
-            let default_user = self.default_user.load_full();
-            let result = f(&snapshot, default_user.as_deref());
-            self.remember(
-                views,
-                View {
-                    client: self.id,
-                    generation,
-                    snapshot,
-                    default_user,
-                },
-            );
-            result
+            self.read_and_remember(views, generation, f)
         })
+    }
+
+    /// The first read of this thread after a change: from the cells, and
+    /// the view kept for the next reads. Out of line, so that the cached
+    /// path above stays small enough to be inlined into every reader.
+    #[cold]
+    #[inline(never)]
+    fn read_and_remember<R>(
+        &self,
+        views: &RefCell<[Option<View>; VIEWS_PER_THREAD]>,
+        generation: u64,
+        f: impl FnOnce(&Snapshot, Option<&User>) -> R,
+    ) -> R {
+        let snapshot = self.snapshot.load_full();
+        let default_user = self.default_user.load_full();
+        let result = f(&snapshot, default_user.as_deref());
+        self.remember(
+            views,
+            View {
+                client: self.id,
+                generation,
+                snapshot,
+                default_user,
+            },
+        );
+        result
     }
 
     #[cold]
