@@ -150,12 +150,24 @@ pub struct Setting {
     /// Where the % options attribute lives in a [`crate::User`], found out once.
     pub(crate) percentage_key: AttributeKey,
     pub(crate) rules: Box<[TargetingRule]>,
+    /// The conditions of all the rules, rule after rule: one allocation per
+    /// setting rather than one per rule (a large config has thousands).
+    pub(crate) conditions: Box<[Condition]>,
     pub(crate) percentage_options: Box<[PercentageOption]>,
     /// Index into `Config::origins`: whose salt and segments this setting uses.
     pub(crate) origin: u32,
 }
 
 impl Setting {
+    /// The conditions of one of this setting's rules.
+    #[inline]
+    pub(crate) fn conditions_of(&self, rule: &TargetingRule) -> &[Condition] {
+        let start = rule.first_condition as usize;
+        self.conditions
+            .get(start..start + rule.condition_count as usize)
+            .unwrap_or_default()
+    }
+
     /// The setting's key.
     #[must_use]
     pub fn key(&self) -> &str {
@@ -196,7 +208,9 @@ impl Setting {
 /// One targeting rule: conditions joined by AND, then a value or % options.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetingRule {
-    pub(crate) conditions: Box<[Condition]>,
+    /// Where the rule's conditions start in its setting's `conditions`.
+    pub(crate) first_condition: u32,
+    pub(crate) condition_count: u32,
     pub(crate) then: RuleOutcome,
 }
 
@@ -231,7 +245,7 @@ impl TargetingRule {
     /// The number of conditions joined by AND.
     #[must_use]
     pub fn condition_count(&self) -> usize {
-        self.conditions.len()
+        self.condition_count as usize
     }
 }
 
@@ -462,15 +476,14 @@ impl Config {
 
     /// Points the prerequisite conditions of setting `index` at their targets.
     fn resolve_prerequisites(&mut self, index: usize) {
-        // The setting's rules are taken out while their references are
+        // The setting's conditions are taken out while their references are
         // looked up in the rest of the config, then put back.
         let Some(setting) = self.settings.get_mut(index) else {
             return;
         };
-        let mut rules = core::mem::take(&mut setting.rules);
-        let prerequisites = rules
+        let mut conditions = core::mem::take(&mut setting.conditions);
+        let prerequisites = conditions
             .iter_mut()
-            .flat_map(|rule| rule.conditions.iter_mut())
             .filter_map(|condition| match condition {
                 Condition::Prerequisite(prerequisite) => Some(prerequisite),
                 _ => None,
@@ -481,7 +494,7 @@ impl Config {
                 .and_then(|target| u32::try_from(target).ok());
         }
         if let Some(setting) = self.settings.get_mut(index) {
-            setting.rules = rules;
+            setting.conditions = conditions;
         }
     }
 }

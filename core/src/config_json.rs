@@ -175,6 +175,7 @@ impl Config {
                     percentage_attribute: None,
                     percentage_key: AttributeKey::Identifier,
                     rules: Box::default(),
+                    conditions: Box::default(),
                     percentage_options: Box::default(),
                     origin: 0,
                 }
@@ -444,6 +445,8 @@ fn read_setting<'a>(
     let mut percentage_options: Box<[PercentageOption]> = Box::default();
     let mut value = WireValue::default();
     let mut variation_id = None;
+    // The rules' conditions are collected here, one rule after another.
+    let conditions_start = scratch.conditions.len();
     read_object(
         reader,
         "a setting",
@@ -467,7 +470,7 @@ fn read_setting<'a>(
                                 read_rule(
                                     reader,
                                     value_type,
-                                    &mut scratch.conditions,
+                                    (&mut scratch.conditions, conditions_start),
                                     &mut scratch.items,
                                     &mut scratch.options,
                                     &mut scratch.references,
@@ -503,6 +506,7 @@ fn read_setting<'a>(
             .map_or(AttributeKey::Identifier, AttributeKey::of),
         percentage_attribute: percentage_attribute.map(Box::from),
         rules,
+        conditions: scratch.conditions.drain(conditions_start..).collect(),
         percentage_options,
         origin: 0,
     })
@@ -534,12 +538,13 @@ fn find_setting_type(mut reader: Reader<'_>) -> Option<i64> {
 fn read_rule<'a>(
     reader: &mut Reader<'a>,
     value_type: Option<SettingType>,
-    conditions_scratch: &mut Vec<Condition>,
+    (setting_conditions, setting_start): (&mut Vec<Condition>, usize),
     items: &mut Vec<Cow<'a, str>>,
     options_scratch: &mut Vec<PercentageOption>,
     references: &mut References,
 ) -> Read<TargetingRule> {
-    let mut conditions: Box<[Condition]> = Box::default();
+    // Where this rule's conditions sit among its setting's.
+    let rule_start = setting_conditions.len();
     let mut served_value = None;
     let mut options = None;
     read_object(
@@ -549,19 +554,16 @@ fn read_rule<'a>(
         |reader, member| {
             match member {
                 "c" => {
-                    conditions = optional(reader, |reader| {
-                        read_list(
-                            reader,
-                            "a list of conditions",
-                            conditions_scratch,
-                            |reader| {
-                                let mut condition = read_condition(reader, items)?;
-                                references.settle(&mut condition);
-                                Ok(condition)
-                            },
-                        )
-                    })?
-                    .unwrap_or_default();
+                    optional(reader, |reader| {
+                        reader.begin_array("a list of conditions")?;
+                        let mut first = true;
+                        while reader.next_element(&mut first)? {
+                            let mut condition = read_condition(reader, items)?;
+                            references.settle(&mut condition);
+                            setting_conditions.push(condition);
+                        }
+                        Ok(())
+                    })?;
                 }
                 "s" => served_value = optional(reader, |reader| read_served(reader, value_type))?,
                 "p" => options = optional_percentage_options(reader, value_type, options_scratch)?,
@@ -575,7 +577,18 @@ fn read_rule<'a>(
         (None, Some(options)) => RuleOutcome::PercentageOptions(options),
         (None, None) => RuleOutcome::Missing,
     };
-    Ok(TargetingRule { conditions, then })
+    let too_many = |_| {
+        JsonError::new(
+            ErrorClass::Shape,
+            Problem::Message("too many conditions"),
+            reader.position(),
+        )
+    };
+    Ok(TargetingRule {
+        first_condition: u32::try_from(rule_start - setting_start).map_err(too_many)?,
+        condition_count: u32::try_from(setting_conditions.len() - rule_start).map_err(too_many)?,
+        then,
+    })
 }
 
 /// A served value object (`{"v": ..., "i": ...}`).
@@ -1000,8 +1013,7 @@ fn read_override_flags<'a>(
 fn settle_segment_references(settings: &mut [Setting], segment_count: usize) {
     let conditions = settings
         .iter_mut()
-        .flat_map(|setting| setting.rules.iter_mut())
-        .flat_map(|rule| rule.conditions.iter_mut());
+        .flat_map(|setting| setting.conditions.iter_mut());
     for condition in conditions {
         settle_segment_reference(condition, segment_count);
     }
@@ -1140,10 +1152,42 @@ mod tests {
         assert!(details.error.is_some(), "{details:?}");
     }
 
+    #[test]
+    fn each_rule_evaluates_its_own_conditions() {
+        use crate::{NoLog, User};
+        let equals = |attribute: &str, value: &str| {
+            alloc::format!(r#"{{"u":{{"a":"{attribute}","c":28,"s":"{value}"}}}}"#)
+        };
+        let json = alloc::format!(
+            r#"{{"f":{{"a":{{"t":1,"v":{{"s":"default"}},"r":[
+                {{"c":[{},{}],"s":{{"v":{{"s":"both"}}}}}},
+                {{"c":[{}],"s":{{"v":{{"s":"y"}}}}}},
+                {{"c":null,"s":{{"v":{{"s":"none"}}}}}}]}},
+              "b":{{"t":1,"v":{{"s":"default"}},"r":[{{"c":[{}],"s":{{"v":{{"s":"b"}}}}}}]}}}}}}"#,
+            equals("Email", "e"),
+            equals("Identifier", "x"),
+            equals("Identifier", "y"),
+            equals("Identifier", "w"),
+        );
+        let config = Config::parse(json.as_bytes()).unwrap();
+        let counts: Vec<usize> = config.settings[0]
+            .targeting_rules()
+            .iter()
+            .map(TargetingRule::condition_count)
+            .collect();
+        assert_eq!(counts, [2, 1, 0]);
+        let value = |key: &str, user: &User| config.get_value(key, "", Some(user), &NoLog);
+        assert_eq!(value("a", &User::new("x").with_email("e")), "both");
+        assert_eq!(value("a", &User::new("x")), "none");
+        assert_eq!(value("a", &User::new("y")), "y");
+        assert_eq!(value("b", &User::new("w")), "b");
+        assert_eq!(value("b", &User::new("y")), "default");
+    }
+
     fn condition(json: &str) -> Condition {
         let config = Config::parse(json.as_bytes()).unwrap();
-        let rules = &config.settings[0].rules;
-        rules[0].conditions[0].clone()
+        let setting = &config.settings[0];
+        setting.conditions_of(&setting.rules[0])[0].clone()
     }
 
     #[test]

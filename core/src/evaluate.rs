@@ -747,10 +747,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             ));
         }
         for (rule_index, rule) in setting.rules.iter().enumerate() {
+            let conditions = setting.conditions_of(rule);
             let result = if self.log.is_enabled() {
-                self.evaluate_rule_conditions(key, origin, rule, &visit, depth)
+                self.evaluate_rule_conditions(key, origin, rule, conditions, &visit, depth)
             } else {
-                self.rule_conditions_quiet(key, origin, rule, &visit, depth)
+                self.rule_conditions_quiet(key, origin, conditions, &visit, depth)
             };
             if !result.is_success() {
                 self.log.indent();
@@ -898,11 +899,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         &mut self,
         key: &'c str,
         origin: Option<&'c Origin>,
-        rule: &'c TargetingRule,
+        conditions: &'c [Condition],
         visit: &Visit<'_>,
         depth: usize,
     ) -> ConditionResult<'c, 'u> {
-        for condition in &rule.conditions {
+        for condition in conditions {
             let result = match (condition, self.user) {
                 (Condition::User(condition), Some(user)) => {
                     self.evaluate_user_condition(condition, user, key, key, origin)
@@ -935,10 +936,10 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         key: &'c str,
         origin: Option<&'c Origin>,
         rule: &'c TargetingRule,
+        conditions: &'c [Condition],
         visit: &Visit<'_>,
         depth: usize,
     ) -> ConditionResult<'c, 'u> {
-        let conditions = &rule.conditions;
         let several = conditions.len() > 1;
         self.log.line(format_args!("- "));
         let mut new_line_before_then = false;
