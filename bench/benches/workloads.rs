@@ -2,7 +2,8 @@
 //!
 //! - `floor/*`: bare SHA-1 / SHA-256 of exactly the inputs W3 and W4 hash;
 //! - `core/W1`..`core/W8`: `configcat_core::Config` with the `NoLog` sink;
-//! - `std/W1`..`std/W8`: `configcat_std::Client`'s public API (LocalOnly file override);
+//! - `std/W1`..`std/W8`: `configcat_std::Client`'s public API (LocalOnly file override),
+//!   W8 both as `get_all_values` and as `for_each_value`;
 //! - `harness/*`: the checksum fold alone, to subtract from the above;
 //! - `P1/*`: parsing, parse + first evaluation, client build to ready.
 //!
@@ -27,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use configcat_bench::{
     Canon, CoreAll, DefaultValue, Op, ParseWorkload, Sink, Suite, USERS, Workload, core_get,
-    fold_first, fold_value_map, sha1_inputs, sha256_inputs, std_client, std_get,
+    fold_first, fold_value_map, sha1_inputs, sha256_inputs, std_client, std_for_each, std_get,
 };
 use configcat_core::{Config, FlagValue, NoLog};
 use criterion::{BatchSize, Criterion};
@@ -192,9 +193,16 @@ fn std_workload(c: &mut Criterion, workload: &Workload) {
                 }
             }
         }
-        Op::GetAllValues => verify_and_bench(c, &name, expected, Sink::opaque(), |index, sink| {
-            fold_value_map(&client.get_all_values(workload.user(index)), sink);
-        }),
+        Op::GetAllValues => {
+            verify_and_bench(c, &name, expected, Sink::opaque(), |index, sink| {
+                fold_value_map(&client.get_all_values(workload.user(index)), sink);
+            });
+            // The same values visited in place, without the map.
+            let name = format!("{name} for_each_value");
+            verify_and_bench(c, &name, expected, Sink::opaque(), |index, sink| {
+                std_for_each(&client, workload.user(index), sink);
+            });
+        }
     }
     client.close();
 }

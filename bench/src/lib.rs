@@ -783,6 +783,22 @@ pub fn std_get<T: for<'a> FlagValue<'a> + Canon + Clone + Default>(
     sink.line(client.get_value(key, default.clone(), user));
 }
 
+/// `for_each_value` through the std client: folded as the `get_all_values`
+/// line when checking, each value only hidden from the optimiser when timed.
+pub fn std_for_each(client: &Client, user: Option<&User>, sink: &mut Sink) {
+    if sink.folding {
+        let mut map = BTreeMap::new();
+        client.for_each_value(user, |key, value| {
+            map.insert(key.to_owned(), value.to_owned_value());
+        });
+        fold_value_map(&map, sink);
+    } else {
+        client.for_each_value(user, |key, value| {
+            black_box((key, value));
+        });
+    }
+}
+
 /// The checksum of a workload through a std client, over users 0..1023.
 #[must_use]
 pub fn std_check(workload: &Workload, client: &Client) -> u64 {

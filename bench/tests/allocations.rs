@@ -112,3 +112,38 @@ fn std_get_value_of_w1_to_w7_allocates_only_the_returned_string() {
         client.close();
     }
 }
+
+/// W8 through `for_each_value`: all 16 flags visited with nothing
+/// allocated, through the core and through the std client.
+#[test]
+fn for_each_value_of_w8_does_not_allocate() {
+    let Some(suite) = suite() else { return };
+    let workload = suite.workload("W8").unwrap();
+    let config = workload.config.parse().unwrap();
+    let client = std_client(&workload.config).unwrap();
+    client.for_each_value(workload.user(0), |_, _| {});
+    for index in 0..USERS {
+        let user = workload.user(index);
+        let mut visited = 0;
+        let core = allocation_counter::measure(|| {
+            config.for_each_value(user, &NoLog, |key, value| {
+                std::hint::black_box((key, value.ok()));
+                visited += 1;
+            });
+        });
+        let mut visited_std = 0;
+        let std = allocation_counter::measure(|| {
+            client.for_each_value(user, |key, value| {
+                std::hint::black_box((key, value));
+                visited_std += 1;
+            });
+        });
+        assert_eq!((visited, visited_std), (16, 16), "W8 user {index}");
+        assert_eq!(
+            (core.count_total, std.count_total),
+            (0, 0),
+            "W8 user {index}: allocations through the core and the std client"
+        );
+    }
+    client.close();
+}

@@ -5,7 +5,7 @@
 
 use configcat_bench::{
     Op, Sink, Suite, USERS, core_check, fold_first, parse_check_value, sha1_inputs, sha256_inputs,
-    std_check, std_client,
+    std_check, std_client, std_for_each,
 };
 
 /// The suite, or `None` (said loudly) when the workload directory is
@@ -52,6 +52,22 @@ fn every_workload_checksum_matches_through_the_std_client() {
             workload.title
         );
     }
+}
+
+#[test]
+fn w8_checksum_matches_through_the_std_for_each_value() {
+    let Some(suite) = suite() else { return };
+    let workload = suite.workload("W8").unwrap();
+    let client = std_client(&workload.config).unwrap();
+    let mut sink = Sink::checksum();
+    for index in 0..USERS {
+        std_for_each(&client, workload.user(index), &mut sink);
+    }
+    client.close();
+    assert_eq!(
+        format!("{:016x}", sink.finish()),
+        format!("{:016x}", workload.expected_check)
+    );
 }
 
 #[test]

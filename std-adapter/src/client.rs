@@ -410,33 +410,69 @@ impl Client {
     ///
     /// A sorted map: the same config and user give the same iteration order
     /// (for logs, diffs and serialisation), and building it hashes nothing.
+    /// [`Client::for_each_value`] visits the same values without building it.
     #[must_use]
     pub fn get_all_values(&self, user: Option<&User>) -> BTreeMap<String, OwnedValue> {
+        let mut values = BTreeMap::new();
+        self.for_each_value(user, |key, value| {
+            values.insert(key.to_owned(), value.to_owned_value());
+        });
+        values
+    }
+
+    /// Calls `f` with the key and value of every setting for `user` (or the
+    /// default user), in the config's order. Settings that fail to evaluate
+    /// are left out (and logged), as in [`Client::get_all_values`].
+    ///
+    /// Nothing is allocated for the values: text is lent from the config for
+    /// the length of the call. For exporting every flag (to a front end, a
+    /// log line) without an intermediate map.
+    ///
+    /// ```
+    /// use configcat_std::{Client, ClientOptions, FlagOverrides, OverrideBehaviour, Value};
+    ///
+    /// let overrides = FlagOverrides::from_map(
+    ///     [("dark_mode", true.into()), ("greeting", "hi".into())],
+    ///     OverrideBehaviour::LocalOnly,
+    /// );
+    /// let client = Client::get(
+    ///     "configcat-sdk-1/DOCTEST-FOR-EACH-VALUE/1234567890123456789012",
+    ///     ClientOptions::default().flag_overrides(overrides),
+    /// )?;
+    /// let mut line = String::new();
+    /// client.for_each_value(None, |key, value| {
+    ///     if let Value::Bool(on) = value {
+    ///         line.push_str(&format!("{key}={on} "));
+    ///     }
+    /// });
+    /// assert_eq!(line, "dark_mode=true ");
+    /// client.close();
+    /// # Ok::<(), configcat_std::ClientError>(())
+    /// ```
+    pub fn for_each_value(&self, user: Option<&User>, mut f: impl FnMut(&str, Value<'_>)) {
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
             // The hooks want every evaluation's details.
-            return self
-                .get_all_value_details(user)
-                .into_iter()
-                .filter_map(|details| details.value.map(|value| (details.key, value)))
-                .collect();
+            for details in self.get_all_value_details(user) {
+                if let Some(value) = &details.value {
+                    f(&details.key, value.as_value());
+                }
+            }
+            return;
         }
         self.ensure_fresh();
         self.inner.published.read(|snapshot, default_user| {
-            let user = user.or(default_user);
             let Some(config) = &snapshot.effective else {
                 self.report_config_missing("<all>", None);
-                return BTreeMap::new();
+                return;
             };
             let facade = self.sink();
             let sink: &dyn LogSink = if facade.is_silent() { &NoLog } else { &facade };
-            let mut values = BTreeMap::new();
-            config.for_each_value(user, sink, |key, value| {
+            config.for_each_value(user.or(default_user), sink, |key, value| {
                 if let Ok(value) = value {
-                    values.insert(key.to_owned(), value.to_owned_value());
+                    f(key, value);
                 }
             });
-            values
-        })
+        });
     }
 
     /// The details of every setting's evaluation for `user` (or the default user).

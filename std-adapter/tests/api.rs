@@ -153,6 +153,19 @@ fn all_keys_all_values_and_all_value_details() {
     let values = client.get_all_values(Some(&vip));
     assert_eq!(values["greeting"], OwnedValue::Text("hello vip".into()));
     assert_eq!(values["split"], OwnedValue::Text("all".into()));
+    // The same values visited in the config's order, without the map.
+    let mut visited = Vec::new();
+    client.for_each_value(Some(&vip), |key, value| {
+        visited.push((key.to_owned(), value.to_owned_value()));
+    });
+    assert_eq!(
+        visited
+            .iter()
+            .map(|(key, _)| key.as_str())
+            .collect::<Vec<_>>(),
+        ["enabled", "count", "ratio", "greeting", "split"]
+    );
+    assert_eq!(visited.into_iter().collect::<BTreeMap<_, _>>(), values);
 
     let details = client.get_all_value_details(Some(&vip));
     assert_eq!(details.len(), 5);
@@ -321,6 +334,15 @@ fn hooks_report_readiness_changes_evaluations_and_errors() {
     assert_eq!(evaluated.recv_timeout(WAIT).unwrap().0, "flag");
     let _ = client.get_all_values(None);
     assert_eq!(evaluated.recv_timeout(WAIT).unwrap().0, "flag");
+    let mut visited = Vec::new();
+    client.for_each_value(None, |key, value| {
+        visited.push((key.to_owned(), value.to_owned_value()))
+    });
+    assert_eq!(evaluated.recv_timeout(WAIT).unwrap().0, "flag");
+    assert_eq!(
+        visited,
+        [("flag".to_owned(), OwnedValue::Text("one".into()))]
+    );
     let _ = client.get_value("missing", 1_i64, None);
     assert_eq!(
         evaluated.recv_timeout(WAIT).unwrap(),
