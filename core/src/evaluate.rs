@@ -354,7 +354,15 @@ impl Config {
     ) {
         for setting in &self.settings {
             let result = match self.evaluate_root(setting, user, sink, None) {
-                Ok(outcome) => Ok(outcome.value),
+                // Rebuilt variant by variant: the outcome was written with
+                // narrow stores, and moving its value out whole read them
+                // back with one wide load, a stall per setting (a fifth of W8).
+                Ok(outcome) => Ok(match outcome.value {
+                    Value::Bool(value) => Value::Bool(value),
+                    Value::Int(value) => Value::Int(value),
+                    Value::Float(value) => Value::Float(value),
+                    Value::Text(value) => Value::Text(value),
+                }),
                 Err(error) => {
                     report_failure(sink, &setting.key, &error, None);
                     Err(error)
