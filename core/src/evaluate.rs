@@ -22,7 +22,7 @@ use crate::config::{
 };
 use crate::evaluation_log::{ConditionText, EvaluationLog, SegmentConditionText};
 use crate::hashing::{Sha256Digest, confidential_hash, percentage_bucket};
-use crate::json::Reader;
+use crate::json::{self, Reader};
 use crate::log_event::{EventId, LogLevel, LogSink, emit};
 use crate::number::{js_number_text, parse_number};
 use crate::semver::Version;
@@ -1545,16 +1545,33 @@ fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
     let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
         return false;
     };
-    haystack
-        .iter()
-        .take(last_start + 1)
-        .enumerate()
-        .any(|(start, &byte)| {
-            byte == first
+    let Some(starts) = haystack.get(..=last_start) else {
+        return false;
+    };
+    // Where the needle's first byte occurs, eight start positions at a time.
+    let first_bytes = json::BYTE_ONES * u64::from(first);
+    starts.chunks(8).enumerate().any(|(chunk_index, chunk)| {
+        let mut word = [0_u8; 8];
+        if let Some(head) = word.get_mut(..chunk.len()) {
+            head.copy_from_slice(chunk);
+        }
+        let mut marks = json::zero_byte_marks(u64::from_le_bytes(word) ^ first_bytes);
+        while marks != 0 {
+            let offset = (marks.trailing_zeros() / 8) as usize;
+            marks &= marks - 1;
+            let start = chunk_index * 8 + offset;
+            // Past the chunk's end (padding) or a borrow's false mark: checked.
+            if offset < chunk.len()
+                && haystack.get(start) == Some(&first)
                 && haystack
                     .get(start + 1..start + needle.len())
                     .is_some_and(|window| same_key(window, rest))
-        })
+            {
+                return true;
+            }
+        }
+        false
+    })
 }
 
 /// Runs `f` on the canonical text of an attribute; text is borrowed, numbers
@@ -1659,6 +1676,41 @@ mod text_tests {
                     haystack.contains(needle),
                     "{haystack:?} {needle:?}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn contains_like_the_standard_library_at_every_position() {
+        // Texts of a small alphabet (zero and one bytes included: they are
+        // where a word-at-a-time scan can be wrong) up to the 64 bytes the
+        // scan serves, and needles taken from them or not.
+        let alphabet = ['\0', '\u{1}', 'a', 'b', '@'];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % bound as u64).unwrap()
+        };
+        for length in 0..=64 {
+            for _ in 0..40 {
+                let text: alloc::string::String = (0..length)
+                    .map(|_| alphabet[next(alphabet.len())])
+                    .collect();
+                let start = next(length + 1);
+                let end = start + next(length - start + 1);
+                let taken = &text[start..end];
+                let other: alloc::string::String = (0..next(6))
+                    .map(|_| alphabet[next(alphabet.len())])
+                    .collect();
+                for needle in [taken, other.as_str()] {
+                    assert_eq!(
+                        contains_text(&text, needle.as_bytes()),
+                        text.contains(needle),
+                        "{text:?} {needle:?}"
+                    );
+                }
             }
         }
     }

@@ -148,13 +148,22 @@ static STRING_STOP: [bool; 256] = {
 /// set bit marks the first of them exactly (borrows only run upwards).
 #[inline]
 fn string_stops(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    let quote = has_zero(word ^ (ONES * b'"' as u64));
-    let backslash = has_zero(word ^ (ONES * b'\\' as u64));
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let quote = zero_byte_marks(word ^ (BYTE_ONES * b'"' as u64));
+    let backslash = zero_byte_marks(word ^ (BYTE_ONES * b'\\' as u64));
+    let control = word.wrapping_sub(BYTE_ONES * 0x20) & !word & BYTE_HIGH_BITS;
     quote | backslash | control
+}
+
+/// One in every byte of a word.
+pub(crate) const BYTE_ONES: u64 = 0x0101_0101_0101_0101;
+const BYTE_HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of every zero byte of `word` (little-endian) is set; the
+/// lowest set bit marks the first zero byte exactly, and a bit above it may
+/// also mark a byte of 1 (borrows only run upwards): callers check.
+#[inline]
+pub(crate) const fn zero_byte_marks(word: u64) -> u64 {
+    word.wrapping_sub(BYTE_ONES) & !word & BYTE_HIGH_BITS
 }
 
 /// A position in a JSON text, read forward.
