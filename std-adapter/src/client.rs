@@ -413,11 +413,13 @@ impl Client {
     /// [`Client::for_each_value`] visits the same values without building it.
     #[must_use]
     pub fn get_all_values(&self, user: Option<&User>) -> BTreeMap<String, OwnedValue> {
-        let mut values = BTreeMap::new();
+        // Collected, then built in one go: `BTreeMap`'s bulk build sorts a
+        // list once instead of searching the tree for every insert.
+        let mut values = Vec::new();
         self.for_each_value(user, |key, value| {
-            values.insert(key.to_owned(), value.to_owned_value());
+            values.push((key.to_owned(), value.to_owned_value()));
         });
-        values
+        BTreeMap::from_iter(values)
     }
 
     /// Calls `f` with the key and value of every setting for `user` (or the
