@@ -64,20 +64,32 @@ impl EvaluationLog {
     }
 
     /// Starts a new line and writes `args` on it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn line(&mut self, args: fmt::Arguments<'_>) {
+        // Only the check is inlined: evaluations without a log pay a branch,
+        // not a call with its arguments built.
         if self.enabled {
-            self.new_line();
-            let _ = self.text.write_fmt(args);
+            self.write_line(args);
         }
     }
 
+    #[inline(never)]
+    fn write_line(&mut self, args: fmt::Arguments<'_>) {
+        self.new_line();
+        let _ = self.text.write_fmt(args);
+    }
+
     /// Appends `args` to the current line.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn append(&mut self, args: fmt::Arguments<'_>) {
         if self.enabled {
-            let _ = self.text.write_fmt(args);
+            self.write(args);
         }
+    }
+
+    #[inline(never)]
+    fn write(&mut self, args: fmt::Arguments<'_>) {
+        let _ = self.text.write_fmt(args);
     }
 }
 
