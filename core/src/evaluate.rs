@@ -179,6 +179,22 @@ struct Outcome<'a> {
     option: Option<(usize, &'a PercentageOption)>,
 }
 
+/// `value` rebuilt variant by variant. An outcome is written with narrow
+/// stores; moving its value out whole read them back with one wide load, a
+/// stall on every setting `for_each_value` visited (a fifth of W8). A macro,
+/// not a function: through an (even always inlined) function the compiler
+/// went back to moving the value whole.
+macro_rules! rebuilt {
+    ($value:expr) => {
+        match $value {
+            Value::Bool(value) => Value::Bool(value),
+            Value::Int(value) => Value::Int(value),
+            Value::Float(value) => Value::Float(value),
+            Value::Text(value) => Value::Text(value),
+        }
+    };
+}
+
 impl Config {
     /// The value of a setting for a user, or `default` when it cannot be
     /// evaluated (unknown key, other type, broken config); see
@@ -352,17 +368,25 @@ impl Config {
         sink: &dyn LogSink,
         mut f: impl FnMut(&'a str, Result<Value<'a>, EvaluationError>),
     ) {
+        if !sink.enabled(LogLevel::Info) {
+            // One evaluator for all: its memos (the user's hashes and
+            // versions) serve every setting, and it is set up once.
+            let mut evaluator = Evaluator::new(self, user, sink, false);
+            for setting in &self.settings {
+                let result = match evaluator.evaluate_quietly(setting) {
+                    Ok(outcome) => Ok(rebuilt!(outcome.value)),
+                    Err(error) => {
+                        report_failure(sink, &setting.key, &error, None);
+                        Err(error)
+                    }
+                };
+                f(&setting.key, result);
+            }
+            return;
+        }
         for setting in &self.settings {
             let result = match self.evaluate_root(setting, user, sink, None) {
-                // Rebuilt variant by variant: the outcome was written with
-                // narrow stores, and moving its value out whole read them
-                // back with one wide load, a stall per setting (a fifth of W8).
-                Ok(outcome) => Ok(match outcome.value {
-                    Value::Bool(value) => Value::Bool(value),
-                    Value::Int(value) => Value::Int(value),
-                    Value::Float(value) => Value::Float(value),
-                    Value::Text(value) => Value::Text(value),
-                }),
+                Ok(outcome) => Ok(rebuilt!(outcome.value)),
                 Err(error) => {
                     report_failure(sink, &setting.key, &error, None);
                     Err(error)
@@ -443,27 +467,12 @@ impl Config {
         default: Option<Value<'_>>,
     ) -> Result<Outcome<'a>, EvaluationError> {
         let log_enabled = sink.enabled(LogLevel::Info);
-        if !log_enabled && setting.rules.is_empty() && setting.percentage_options.is_empty() {
-            // Nothing to evaluate and nothing to log: the setting's own value.
-            return setting
-                .setting_type
-                .map_err(EvaluationError::InvalidSettingType)
-                .and_then(|setting_type| outcome(&setting.served, setting_type, None, None));
-        }
-        let mut evaluator = Evaluator {
-            config: self,
-            user,
-            sink,
-            warnings: Cell::new(None),
-            log: EvaluationLog::new(log_enabled),
-            last_hash: Cell::new(None),
-            last_version: Cell::new(None),
-        };
+        let mut evaluator = Evaluator::new(self, user, sink, log_enabled);
         if !log_enabled {
             // Handed on as it comes (failures are reported by the caller):
             // a result held here and then moved is a wide copy of narrow
             // stores, a stall on every evaluation.
-            return evaluator.evaluate_setting(setting, None, 0);
+            return evaluator.evaluate_quietly(setting);
         }
         evaluator
             .log
@@ -657,6 +666,38 @@ struct Evaluator<'c, 'u> {
     /// The last user text parsed as a version (by address) and its parse:
     /// the semver conditions of a flag usually read the same attribute.
     last_version: Cell<Option<ParsedText<'u>>>,
+}
+
+impl<'c, 'u> Evaluator<'c, 'u> {
+    fn new(
+        config: &'c Config,
+        user: Option<&'u User>,
+        sink: &'u dyn LogSink,
+        log_enabled: bool,
+    ) -> Self {
+        Self {
+            config,
+            user,
+            sink,
+            warnings: Cell::new(None),
+            log: EvaluationLog::new(log_enabled),
+            last_hash: Cell::new(None),
+            last_version: Cell::new(None),
+        }
+    }
+
+    /// A root setting, without the log: its own value when it has nothing
+    /// to evaluate.
+    #[inline]
+    fn evaluate_quietly(&mut self, setting: &'c Setting) -> Result<Outcome<'c>, EvaluationError> {
+        if setting.rules.is_empty() && setting.percentage_options.is_empty() {
+            return setting
+                .setting_type
+                .map_err(EvaluationError::InvalidSettingType)
+                .and_then(|setting_type| outcome(&setting.served, setting_type, None, None));
+        }
+        self.evaluate_setting(setting, None, 0)
+    }
 }
 
 /// A user text (by address and length) and its parse as a version.
