@@ -30,7 +30,8 @@ use configcat_bench::{
     Canon, CoreAll, DefaultValue, Op, ParseWorkload, Sink, Suite, USERS, Workload, core_get,
     fold_first, fold_value_map, sha1_inputs, sha256_inputs, std_client, std_for_each, std_get,
 };
-use configcat_core::{Config, FlagValue, NoLog};
+use configcat_core::{Config, FlagValue, NoLog, User};
+use configcat_std::Client;
 use criterion::{BatchSize, Criterion};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
@@ -150,14 +151,24 @@ fn core_get_bench<'a, T: FlagValue<'a> + Canon + Copy>(
     default: T,
     workload: &Workload,
 ) {
+    get_bench(c, name, workload, |user, sink| {
+        core_get(config, black_box(key), default, user, sink);
+    });
+}
+
+/// Checks and times a `get_value` workload: `get` evaluates it for a user.
+fn get_bench(
+    c: &mut Criterion,
+    name: &str,
+    workload: &Workload,
+    mut get: impl FnMut(Option<&User>, &mut Sink),
+) {
     verify_and_bench(
         c,
         name,
         workload.expected_check,
         Sink::opaque(),
-        |index, sink| {
-            core_get(config, black_box(key), default, workload.user(index), sink);
-        },
+        |index, sink| get(workload.user(index), sink),
     );
 }
 
@@ -171,26 +182,10 @@ fn std_workload(c: &mut Criterion, workload: &Workload) {
         Op::GetValue { key, default } => {
             let key = key.as_str();
             match default {
-                DefaultValue::Bool(d) => {
-                    verify_and_bench(c, &name, expected, Sink::opaque(), |index, sink| {
-                        std_get(&client, black_box(key), d, workload.user(index), sink);
-                    })
-                }
-                DefaultValue::Text(d) => {
-                    verify_and_bench(c, &name, expected, Sink::opaque(), |index, sink| {
-                        std_get(&client, black_box(key), d, workload.user(index), sink);
-                    })
-                }
-                DefaultValue::Int(d) => {
-                    verify_and_bench(c, &name, expected, Sink::opaque(), |index, sink| {
-                        std_get(&client, black_box(key), d, workload.user(index), sink);
-                    })
-                }
-                DefaultValue::Float(d) => {
-                    verify_and_bench(c, &name, expected, Sink::opaque(), |index, sink| {
-                        std_get(&client, black_box(key), d, workload.user(index), sink);
-                    })
-                }
+                DefaultValue::Bool(d) => std_get_bench(c, &name, &client, key, d, workload),
+                DefaultValue::Text(d) => std_get_bench(c, &name, &client, key, d, workload),
+                DefaultValue::Int(d) => std_get_bench(c, &name, &client, key, d, workload),
+                DefaultValue::Float(d) => std_get_bench(c, &name, &client, key, d, workload),
             }
         }
         Op::GetAllValues => {
@@ -205,6 +200,19 @@ fn std_workload(c: &mut Criterion, workload: &Workload) {
         }
     }
     client.close();
+}
+
+fn std_get_bench<T: for<'a> FlagValue<'a> + Canon + Clone + Default>(
+    c: &mut Criterion,
+    name: &str,
+    client: &Client,
+    key: &str,
+    default: &T,
+    workload: &Workload,
+) {
+    get_bench(c, name, workload, |user, sink| {
+        std_get(client, black_box(key), default, user, sink);
+    });
 }
 
 // ---- the harness alone ------------------------------------------------------------------
