@@ -29,7 +29,8 @@ pub(crate) enum ErrorClass {
 ///
 /// Boxed: every read returns a `Result`, and one pointer beside a small
 /// value comes back in registers, where the error's three fields inline
-/// made every `Result` a memory copy (a fifth of a large config's parse).
+/// made every `Result` a copy through memory (boxing took 3.6 % of the
+/// instructions off the large config's parse).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct JsonError(Box<ErrorDetail>);
 
