@@ -436,21 +436,12 @@ impl Config {
     /// Builds the key index and resolves prerequisite references. Called by
     /// every constructor after `settings` is final. Later duplicates of a key
     /// replace earlier ones, as in a JSON object.
-    ///
-    /// `prerequisite_holders`, when the caller knows them, are the indices of
-    /// the settings with prerequisite conditions: only those are visited
-    /// (the others' rules are not touched, which for a large config is most
-    /// of its memory). `None` visits every setting.
     pub(crate) fn from_parts(
         preferences: Preferences,
         origins: Vec<Origin>,
         mut settings: Vec<Setting>,
-        prerequisite_holders: Option<&[u32]>,
     ) -> Self {
-        let count = settings.len();
         let (by_key, key_seed) = index_keeping_last(&mut settings);
-        // Duplicate keys removed: the indices moved.
-        let prerequisite_holders = prerequisite_holders.filter(|_| settings.len() == count);
         // Collected with growth room by the parser: give back slack worth a
         // copy of the whole list (more than an eighth).
         if settings.capacity() - settings.len() > settings.len() / 8 {
@@ -463,13 +454,8 @@ impl Config {
             by_key,
             key_seed,
         };
-        match prerequisite_holders {
-            Some(holders) => holders
-                .iter()
-                .for_each(|&index| config.resolve_prerequisites(index as usize)),
-            None => {
-                (0..config.settings.len()).for_each(|index| config.resolve_prerequisites(index))
-            }
+        for index in 0..config.settings.len() {
+            config.resolve_prerequisites(index);
         }
         config
     }

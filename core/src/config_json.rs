@@ -181,12 +181,10 @@ impl Config {
                 }
             })
             .collect();
-        // Plain values: no setting has conditions.
         Self::from_parts(
             Preferences::default(),
             alloc::vec![Origin::default()],
             settings,
-            Some(&[]),
         )
     }
 }
@@ -204,9 +202,6 @@ struct Document<'a> {
     settings: Vec<Setting>,
     /// Some segment reference was read before the segments were known.
     segment_references_unchecked: bool,
-    /// Indices into `settings` of those with prerequisite conditions
-    /// (`None`: not known, every setting is to be visited).
-    prerequisite_holders: Option<Vec<u32>>,
 }
 
 struct WirePreferences<'a> {
@@ -236,32 +231,25 @@ struct Scratch<'a> {
     conditions: Vec<Condition>,
     rules: Vec<TargetingRule>,
     options: Vec<PercentageOption>,
-    references: References,
+    segment_references: SegmentReferences,
 }
 
-/// What the conditions read so far refer to. Segment references are checked
-/// as they are read when the segments come first in the document (as the CDN
-/// writes it), else in one pass at the end; prerequisite references are
-/// counted, so that only the settings holding them are visited to resolve them.
+/// Segment references are checked as they are read when the segments come
+/// first in the document (as the CDN writes it), else in one pass at the end.
 #[derive(Default)]
-struct References {
+struct SegmentReferences {
     /// The number of segments, once they have been read.
     segment_count: Option<usize>,
-    /// A segment reference was read before that.
-    segments_unchecked: bool,
-    prerequisites: usize,
+    /// A reference was read before that.
+    unchecked: bool,
 }
 
-impl References {
+impl SegmentReferences {
     fn settle(&mut self, condition: &mut Condition) {
-        if matches!(condition, Condition::Prerequisite(_)) {
-            self.prerequisites += 1;
-            return;
-        }
         match self.segment_count {
             Some(count) => settle_segment_reference(condition, count),
             None => {
-                self.segments_unchecked |= matches!(
+                self.unchecked |= matches!(
                     condition,
                     Condition::Segment(_)
                         | Condition::Invalid(ConditionDefect::SegmentComparatorUnknown { .. })
@@ -290,7 +278,6 @@ fn read_top_level<'a>(
         segments: Vec::new(),
         settings: Vec::new(),
         segment_references_unchecked: false,
-        prerequisite_holders: Some(Vec::new()),
     };
     let known: &[&'static str] = if overrides {
         &["p", "s", "f", "flags"]
@@ -303,10 +290,10 @@ fn read_top_level<'a>(
             "s" => {
                 document.segments =
                     optional(reader, |reader| read_segments(reader, scratch))?.unwrap_or_default();
-                scratch.references.segment_count = Some(document.segments.len());
+                scratch.segment_references.segment_count = Some(document.segments.len());
             }
             "f" => {
-                (document.settings, document.prerequisite_holders) =
+                document.settings =
                     optional(reader, |reader| read_settings(reader, scratch))?.unwrap_or_default();
             }
             "flags" => document.flags = optional(reader, |reader| read_override_flags(reader))?,
@@ -314,7 +301,7 @@ fn read_top_level<'a>(
         }
         Ok(())
     })?;
-    document.segment_references_unchecked = scratch.references.segments_unchecked;
+    document.segment_references_unchecked = scratch.segment_references.unchecked;
     Ok(document)
 }
 
@@ -346,7 +333,6 @@ impl Document<'_> {
                 segments: self.segments.into_boxed_slice(),
             }],
             settings,
-            self.prerequisite_holders.as_deref(),
         )
     }
 }
@@ -402,28 +388,15 @@ fn read_segments<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read
     Ok(segments)
 }
 
-/// The settings object (`f`), and the indices of the settings that have
-/// prerequisite conditions.
-fn read_settings<'a>(
-    reader: &mut Reader<'a>,
-    scratch: &mut Scratch<'a>,
-) -> Read<(Vec<Setting>, Option<Vec<u32>>)> {
+/// The settings object (`f`).
+fn read_settings<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read<Vec<Setting>> {
     let mut settings = Vec::new();
-    let mut prerequisite_holders = Some(Vec::new());
     reader.begin_object("a map of settings")?;
     let mut first = true;
     while let Some(key) = reader.next_key(&mut first)? {
-        let prerequisites_before = scratch.references.prerequisites;
         settings.push(read_setting(reader, key, scratch)?);
-        if scratch.references.prerequisites != prerequisites_before {
-            let index = u32::try_from(settings.len() - 1).ok();
-            prerequisite_holders = prerequisite_holders.zip(index).map(|(mut holders, index)| {
-                holders.push(index);
-                holders
-            });
-        }
     }
-    Ok((settings, prerequisite_holders))
+    Ok(settings)
 }
 
 fn read_setting<'a>(
@@ -473,7 +446,7 @@ fn read_setting<'a>(
                                     (&mut scratch.conditions, conditions_start),
                                     &mut scratch.items,
                                     &mut scratch.options,
-                                    &mut scratch.references,
+                                    &mut scratch.segment_references,
                                 )
                             },
                         )
@@ -541,7 +514,7 @@ fn read_rule<'a>(
     (setting_conditions, setting_start): (&mut Vec<Condition>, usize),
     items: &mut Vec<Cow<'a, str>>,
     options_scratch: &mut Vec<PercentageOption>,
-    references: &mut References,
+    segment_references: &mut SegmentReferences,
 ) -> Read<TargetingRule> {
     // Where this rule's conditions sit among its setting's.
     let rule_start = setting_conditions.len();
@@ -559,7 +532,7 @@ fn read_rule<'a>(
                         let mut first = true;
                         while reader.next_element(&mut first)? {
                             let mut condition = read_condition(reader, items)?;
-                            references.settle(&mut condition);
+                            segment_references.settle(&mut condition);
                             setting_conditions.push(condition);
                         }
                         Ok(())
@@ -652,7 +625,7 @@ fn served(
 }
 
 /// A condition of a targeting rule: exactly one of `u`, `s`, `p`. Segment
-/// references are checked for range by [`References::settle`].
+/// references are checked for range by [`SegmentReferences::settle`].
 fn read_condition<'a>(reader: &mut Reader<'a>, items: &mut Vec<Cow<'a, str>>) -> Read<Condition> {
     let mut user = None;
     let mut segment = None;

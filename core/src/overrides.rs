@@ -60,10 +60,5 @@ fn overlay(base: &Config, top: &Config, preferences_from: &Config) -> Config {
             None => settings.push(setting),
         }
     }
-    Config::from_parts(
-        preferences_from.preferences.clone(),
-        origins,
-        settings,
-        None,
-    )
+    Config::from_parts(preferences_from.preferences.clone(), origins, settings)
 }
