@@ -528,14 +528,16 @@ fn read_rule<'a>(
             match member {
                 "c" => {
                     optional(reader, |reader| {
-                        reader.begin_array("a list of conditions")?;
-                        let mut first = true;
-                        while reader.next_element(&mut first)? {
-                            let mut condition = read_condition(reader, items)?;
-                            segment_references.settle(&mut condition);
-                            setting_conditions.push(condition);
-                        }
-                        Ok(())
+                        read_onto(
+                            reader,
+                            "a list of conditions",
+                            setting_conditions,
+                            |reader| {
+                                let mut condition = read_condition(reader, items)?;
+                                segment_references.settle(&mut condition);
+                                Ok(condition)
+                            },
+                        )
                     })?;
                 }
                 "s" => served_value = optional(reader, |reader| read_served(reader, value_type))?,
@@ -860,16 +862,27 @@ fn read_list<'a, T>(
     reader: &mut Reader<'a>,
     expected: &'static str,
     scratch: &mut Vec<T>,
-    mut read: impl FnMut(&mut Reader<'a>) -> Read<T>,
+    read: impl FnMut(&mut Reader<'a>) -> Read<T>,
 ) -> Read<Box<[T]>> {
-    reader.begin_array(expected)?;
     let start = scratch.len();
+    read_onto(reader, expected, scratch, read)?;
+    Ok(scratch.drain(start..).collect())
+}
+
+/// A JSON array read element by element onto the end of `items`.
+fn read_onto<'a, T>(
+    reader: &mut Reader<'a>,
+    expected: &'static str,
+    items: &mut Vec<T>,
+    mut read: impl FnMut(&mut Reader<'a>) -> Read<T>,
+) -> Read<()> {
+    reader.begin_array(expected)?;
     let mut first = true;
     while reader.next_element(&mut first)? {
         let item = read(reader)?;
-        scratch.push(item);
+        items.push(item);
     }
-    Ok(scratch.drain(start..).collect())
+    Ok(())
 }
 
 fn optional_value<'a>(reader: &mut Reader<'a>) -> Read<Option<WireValue<'a>>> {
