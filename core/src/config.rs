@@ -159,6 +159,13 @@ pub struct Setting {
 }
 
 impl Setting {
+    /// Whether anything decides the value but the setting's own: targeting
+    /// rules or % options.
+    #[inline]
+    pub(crate) fn has_targeting(&self) -> bool {
+        !self.rules.is_empty() || !self.percentage_options.is_empty()
+    }
+
     /// The conditions of one of this setting's rules.
     #[inline]
     pub(crate) fn conditions_of(&self, rule: &TargetingRule) -> &[Condition] {

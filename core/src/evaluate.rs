@@ -231,10 +231,7 @@ impl Config {
                 report_failure(sink, key, &error, Some(default.as_value()));
                 return default;
             }
-            if setting.rules.is_empty()
-                && setting.percentage_options.is_empty()
-                && !sink.enabled(LogLevel::Info)
-            {
+            if !setting.has_targeting() && !sink.enabled(LogLevel::Info) {
                 // A plain value and no log: nothing to evaluate.
                 if let Some(value) = setting
                     .served
@@ -690,7 +687,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
     /// to evaluate.
     #[inline]
     fn evaluate_quietly(&mut self, setting: &'c Setting) -> Result<Outcome<'c>, EvaluationError> {
-        if setting.rules.is_empty() && setting.percentage_options.is_empty() {
+        if !setting.has_targeting() {
             return setting
                 .setting_type
                 .map_err(EvaluationError::InvalidSettingType)
