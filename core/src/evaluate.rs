@@ -179,22 +179,6 @@ struct Outcome<'a> {
     option: Option<(usize, &'a PercentageOption)>,
 }
 
-/// `value` rebuilt variant by variant. An outcome is written with narrow
-/// stores; moving its value out whole read them back with one wide load, a
-/// stall on every setting `for_each_value` visited (a fifth of W8). A macro,
-/// not a function: through an (even always inlined) function the compiler
-/// went back to moving the value whole.
-macro_rules! rebuilt {
-    ($value:expr) => {
-        match $value {
-            Value::Bool(value) => Value::Bool(value),
-            Value::Int(value) => Value::Int(value),
-            Value::Float(value) => Value::Float(value),
-            Value::Text(value) => Value::Text(value),
-        }
-    };
-}
-
 impl Config {
     /// The value of a setting for a user, or `default` when it cannot be
     /// evaluated (unknown key, other type, broken config); see
@@ -365,25 +349,29 @@ impl Config {
         sink: &dyn LogSink,
         mut f: impl FnMut(&'a str, Result<Value<'a>, EvaluationError>),
     ) {
-        if !sink.enabled(LogLevel::Info) {
-            // One evaluator for all: its memos (the user's hashes and
-            // versions) serve every setting, and it is set up once.
-            let mut evaluator = Evaluator::new(self, user, sink, false);
-            for setting in &self.settings {
-                let result = match evaluator.evaluate_quietly(setting) {
-                    Ok(outcome) => Ok(rebuilt!(outcome.value)),
-                    Err(error) => {
-                        report_failure(sink, &setting.key, &error, None);
-                        Err(error)
-                    }
-                };
-                f(&setting.key, result);
-            }
-            return;
-        }
+        // Without a log, one evaluator for all: its memos (the user's hashes
+        // and versions) serve every setting, and it is set up once. With a
+        // log, each setting is evaluated (and logged) as a root of its own.
+        let log_enabled = sink.enabled(LogLevel::Info);
+        let mut evaluator = Evaluator::new(self, user, sink, false);
         for setting in &self.settings {
-            let result = match self.evaluate_root(setting, user, sink, None) {
-                Ok(outcome) => Ok(rebuilt!(outcome.value)),
+            let result = if log_enabled {
+                self.evaluate_root(setting, user, sink, None)
+            } else {
+                evaluator.evaluate_quietly(setting)
+            };
+            let result = match result {
+                // Rebuilt variant by variant: the outcome was written with
+                // narrow stores, and moving its value out whole read them
+                // back with one wide load, a stall per setting (a fifth of
+                // W8). Through a helper function, even an always inlined
+                // one, the compiler went back to moving it whole.
+                Ok(outcome) => Ok(match outcome.value {
+                    Value::Bool(value) => Value::Bool(value),
+                    Value::Int(value) => Value::Int(value),
+                    Value::Float(value) => Value::Float(value),
+                    Value::Text(value) => Value::Text(value),
+                }),
                 Err(error) => {
                     report_failure(sink, &setting.key, &error, None);
                     Err(error)
