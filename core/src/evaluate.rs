@@ -1565,7 +1565,7 @@ fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
         return core::str::from_utf8(needle).is_ok_and(|needle| haystack_text.contains(needle));
     }
     let haystack = haystack_text.as_bytes();
-    let Some((&first, rest)) = needle.split_first() else {
+    let Some(&first) = needle.first() else {
         return true;
     };
     let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
@@ -1586,12 +1586,11 @@ fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
             let offset = (marks.trailing_zeros() / 8) as usize;
             marks &= marks - 1;
             let start = chunk_index * 8 + offset;
-            // Past the chunk's end (padding) or a borrow's false mark: checked.
-            if offset < chunk.len()
-                && haystack.get(start) == Some(&first)
-                && haystack
-                    .get(start + 1..start + needle.len())
-                    .is_some_and(|window| same_key(window, rest))
+            // A borrow's false mark fails the comparison of the whole window,
+            // and a mark in the padding has no whole window (past `last_start`).
+            if haystack
+                .get(start..start + needle.len())
+                .is_some_and(|window| same_key(window, needle))
             {
                 return true;
             }
