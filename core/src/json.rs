@@ -309,12 +309,6 @@ impl<'a> Reader<'a> {
         if !self.member_follows(first)? {
             return Ok(None);
         }
-        // Config JSON's member names are one letter: `"t":` read at once.
-        if let Some(letter) = self.one_letter_name() {
-            let key = self.slice(self.pos - 3, self.pos - 2)?;
-            debug_assert_eq!(key.as_bytes(), [letter]);
-            return Ok(Some(Cow::Borrowed(key)));
-        }
         self.name_after_quote().map(Some)
     }
 
@@ -699,7 +693,7 @@ impl<'a> Reader<'a> {
             // At the start of a value, or at a container's next element.
             if depth > 0 {
                 let more = if is_object(&open, depth) {
-                    self.next_key(&mut first)?.is_some()
+                    self.next_member(&mut first)?.is_some()
                 } else {
                     self.next_element(&mut first)?
                 };
