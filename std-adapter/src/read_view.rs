@@ -111,8 +111,9 @@ impl Published {
     }
 
     /// The first read of this thread after a change: from the cells, and
-    /// the view kept for the next reads. Out of line, so that the cached
-    /// path above stays small enough to be inlined into every reader.
+    /// the view kept for the next reads. Out of line: it is rare, and the
+    /// cached path above stays short (4 instructions fewer per read, by
+    /// callgrind; it is not inlined into readers either way).
     #[cold]
     #[inline(never)]
     fn read_and_remember<R>(
