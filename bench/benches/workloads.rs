@@ -1,6 +1,6 @@
 //! Criterion benchmarks of the anchor workloads (`workloads.json`):
 //!
-//! - `floor/*`: bare SHA-1 / SHA-256 of exactly the inputs W3 and W4 hash;
+//! - `floor/*`: bare SHA-1 / SHA-256 of exactly the inputs W3, W4, W5 and W6 hash;
 //! - `core/W1`..`core/W8`: `configcat_core::Config` with the `NoLog` sink;
 //! - `std/W1`..`std/W8`: `configcat_std::Client`'s public API (LocalOnly file override),
 //!   W8 both as `get_all_values` and as `for_each_value`;
@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 
 use configcat_bench::{
     Canon, CoreAll, DefaultValue, Op, ParseWorkload, Sink, Suite, USERS, Workload, core_get,
-    fold_first, fold_value_map, sha1_inputs, sha256_inputs, std_client, std_for_each, std_get,
+    fold_first, fold_value_map, hashed_paths, sha1_inputs, sha256_inputs, std_client, std_for_each,
+    std_get,
 };
 use configcat_core::{Config, FlagValue, NoLog, User};
 use configcat_std::Client;
@@ -119,6 +120,29 @@ fn floor(c: &mut Criterion, suite: &Suite) {
             fold
         });
     });
+
+    // Segments and prerequisites: their salted inputs are 70-76 bytes, two
+    // SHA-256 blocks each, which is what puts W5 and W6 near their targets.
+    for (id, what) in [
+        ("W5", "floor/W5 sha256 of its segments (1.5 per user)"),
+        ("W6", "floor/W6 sha256 of its prerequisite (1 per user)"),
+    ] {
+        let workload = suite.workload(id).expect(id);
+        let paths = hashed_paths(workload).expect("hashed paths");
+        c.bench_function(what, |b| {
+            let mut index = 0_usize;
+            b.iter(|| {
+                let path = &paths[index % USERS];
+                index = index.wrapping_add(1);
+                let mut fold = 0_u8;
+                for input in &path.inputs {
+                    let digest: [u8; 32] = Sha256::digest(input).into();
+                    fold ^= digest[0];
+                }
+                fold
+            });
+        });
+    }
 }
 
 // ---- through the core ---------------------------------------------------------------

@@ -922,6 +922,218 @@ pub fn sha256_inputs(workload: &Workload) -> Result<Vec<Vec<Vec<u8>>>, String> {
     Ok(per_user)
 }
 
+/// What one evaluation of a segment or prerequisite workload (W5, W6)
+/// hashes, and the value it reaches, found by walking the config's JSON.
+pub struct HashedPath {
+    /// The SHA-256 inputs (`value + salt + context`) in the order hashed.
+    pub inputs: Vec<Vec<u8>>,
+    /// The value the rules reach, as the workload's checksum folds it.
+    pub value: String,
+}
+
+/// The SHA-256 inputs that evaluating a flag demands per user, when every
+/// condition on its path is a confidential comparison, a segment or a
+/// prerequisite (W5, W6): conditions are decided in order, and a rule's
+/// remaining conditions are not hashed once one fails, as in every SDK.
+/// The value reached is returned too, so a test can hold it to the
+/// workload's checksum: the walk is then known to hash what the rules need.
+///
+/// # Errors
+/// The config is not JSON, or the path holds a condition the walk does
+/// not decide (a cleartext comparator, % options).
+pub fn hashed_paths(workload: &Workload) -> Result<Vec<HashedPath>, String> {
+    let Op::GetValue { key, .. } = &workload.op else {
+        return Err(format!("{}: not a get_value workload", workload.id));
+    };
+    let root: Json = serde_json::from_slice(&workload.config.json).map_err(|e| e.to_string())?;
+    (0..USERS)
+        .map(|index| {
+            let mut walk = HashWalk {
+                root: &root,
+                user: workload.user(index),
+                inputs: Vec::new(),
+            };
+            let value = walk.flag_value(key)?;
+            let value = match value {
+                Json::String(text) => text,
+                other => other.to_string(),
+            };
+            Ok(HashedPath {
+                inputs: walk.inputs,
+                value,
+            })
+        })
+        .collect()
+}
+
+struct HashWalk<'a> {
+    root: &'a Json,
+    user: Option<&'a User>,
+    inputs: Vec<Vec<u8>>,
+}
+
+impl HashWalk<'_> {
+    fn flag_value(&mut self, key: &str) -> Result<Json, String> {
+        let flag = self
+            .root
+            .get("f")
+            .and_then(|flags| flags.get(key))
+            .ok_or_else(|| format!("no flag {key}"))?;
+        let rules = flag.get("r").and_then(Json::as_array);
+        for rule in rules.into_iter().flatten() {
+            let conditions = rule.get("c").and_then(Json::as_array);
+            if self.all_hold(conditions.into_iter().flatten(), key)? {
+                return served(rule.get("s"));
+            }
+        }
+        served(Some(flag))
+    }
+
+    fn all_hold<'j>(
+        &mut self,
+        conditions: impl Iterator<Item = &'j Json>,
+        context: &str,
+    ) -> Result<bool, String> {
+        for condition in conditions {
+            if !self.holds(condition, context)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn holds(&mut self, condition: &Json, context: &str) -> Result<bool, String> {
+        let comparator = |part: &Json| part.get("c").and_then(Json::as_i64);
+        if let Some(user_condition) = condition.get("u") {
+            return self.user_condition(user_condition, context);
+        }
+        if let Some(segment) = condition.get("s") {
+            let index = segment
+                .get("s")
+                .and_then(Json::as_u64)
+                .ok_or("segment index")?;
+            let definition = self
+                .root
+                .get("s")
+                .and_then(|segments| segments.get(usize::try_from(index).ok()?))
+                .ok_or("no such segment")?;
+            let name = definition
+                .get("n")
+                .and_then(Json::as_str)
+                .ok_or("segment name")?;
+            // A segment's conditions are user conditions, not wrapped in "u".
+            let mut is_in = true;
+            for condition in definition
+                .get("r")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if !self.user_condition(condition, name)? {
+                    is_in = false;
+                    break;
+                }
+            }
+            return match comparator(segment) {
+                Some(0) => Ok(is_in),
+                Some(1) => Ok(!is_in),
+                other => Err(format!("segment comparator {other:?}")),
+            };
+        }
+        if let Some(prerequisite) = condition.get("p") {
+            let key = prerequisite
+                .get("f")
+                .and_then(Json::as_str)
+                .ok_or("prerequisite key")?;
+            let value = self.flag_value(key)?;
+            let expected = served(Some(prerequisite))?;
+            return match comparator(prerequisite) {
+                Some(0) => Ok(value == expected),
+                Some(1) => Ok(value != expected),
+                other => Err(format!("prerequisite comparator {other:?}")),
+            };
+        }
+        Err("a condition the walk does not decide".to_owned())
+    }
+
+    /// Confidential comparisons only: those are what the floor is made of.
+    fn user_condition(&mut self, condition: &Json, context: &str) -> Result<bool, String> {
+        let salt = self
+            .root
+            .pointer("/p/s")
+            .and_then(Json::as_str)
+            .ok_or("salt")?;
+        let attribute = condition
+            .get("a")
+            .and_then(Json::as_str)
+            .ok_or("attribute")?;
+        let comparator = condition
+            .get("c")
+            .and_then(Json::as_i64)
+            .ok_or("comparator")?;
+        let items: Vec<&str> = condition
+            .get("l")
+            .and_then(Json::as_array)
+            .map(|list| list.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        let Some(value) = self.user.and_then(|user| attribute_text(user, attribute)) else {
+            // A missing attribute fails the condition without hashing.
+            return Ok(false);
+        };
+        let mut hash_hex = |bytes: &[u8]| {
+            let mut input = bytes.to_vec();
+            input.extend_from_slice(salt.as_bytes());
+            input.extend_from_slice(context.as_bytes());
+            let digest = <sha2::Sha256 as sha2::Digest>::digest(&input);
+            self.inputs.push(input);
+            digest
+                .iter()
+                .map(|byte| format!("{byte:02x}"))
+                .collect::<String>()
+        };
+        match comparator {
+            16 | 17 => {
+                let found = items.contains(&hash_hex(value.as_bytes()).as_str());
+                Ok(found == (comparator == 16))
+            }
+            22..=25 => {
+                let mut found = false;
+                for item in &items {
+                    let Some((length, hash)) = item.split_once('_') else {
+                        continue;
+                    };
+                    let length: usize = length.parse().map_err(|_| "hashed length")?;
+                    let bytes = value.as_bytes();
+                    let part = if comparator <= 23 {
+                        bytes.get(..length)
+                    } else {
+                        bytes
+                            .len()
+                            .checked_sub(length)
+                            .and_then(|start| bytes.get(start..))
+                    };
+                    if part.is_some_and(|part| hash_hex(part) == hash) {
+                        found = true;
+                        break;
+                    }
+                }
+                Ok(found == (comparator % 2 == 0))
+            }
+            other => Err(format!("comparator {other} is not a confidential one")),
+        }
+    }
+}
+
+/// The value a flag or rule serves, or a prerequisite expects: its `v` object's only member.
+fn served(holder: Option<&Json>) -> Result<Json, String> {
+    holder
+        .and_then(|holder| holder.get("v"))
+        .and_then(Json::as_object)
+        .and_then(|value| value.values().next())
+        .cloned()
+        .ok_or_else(|| "no served value".to_owned())
+}
+
 fn attribute_text(user: &User, name: &str) -> Option<String> {
     match name {
         configcat_core::IDENTIFIER => Some(user.identifier().to_owned()),

@@ -4,8 +4,8 @@
 #![cfg(test)]
 
 use configcat_bench::{
-    Op, Sink, Suite, USERS, core_check, fold_first, parse_check_value, sha1_inputs, sha256_inputs,
-    std_check, std_client, std_for_each,
+    Op, Sink, Suite, USERS, core_check, fold_first, hashed_paths, parse_check_value, sha1_inputs,
+    sha256_inputs, std_check, std_client, std_for_each,
 };
 
 /// The suite, or `None` (said loudly) when the workload directory is
@@ -110,6 +110,33 @@ fn floor_inputs_are_the_hashes_the_rules_demand() {
         assert_eq!(hashes.len(), 10, "W4 user {index} needs ten SHA-256 hashes");
     }
     assert!(matches!(w4.op, Op::GetValue { .. }));
+}
+
+/// The walk behind the W5 and W6 floors reaches every user's value (so its
+/// hashes are the ones the rules decide on), and hashes what it should:
+/// W6 one suffix per user; W5 the Developers segment for everyone and Beta
+/// Users only for those in Developers.
+#[test]
+fn hashed_paths_reach_the_workload_values() {
+    let Some(suite) = suite() else { return };
+    for (id, least, most) in [("W5", 1, 2), ("W6", 1, 1)] {
+        let workload = suite.workload(id).unwrap();
+        let paths = hashed_paths(workload).unwrap();
+        assert_eq!(paths.len(), USERS);
+        let mut sink = Sink::checksum();
+        for path in &paths {
+            sink.line(path.value.as_str());
+            assert!((least..=most).contains(&path.inputs.len()), "{id}");
+        }
+        assert_eq!(sink.finish(), workload.expected_check, "{id}");
+    }
+    let w5 = hashed_paths(suite.workload("W5").unwrap()).unwrap();
+    let both = w5.iter().filter(|path| path.inputs.len() == 2).count();
+    assert_eq!(both, USERS / 2, "half of W5's users are developers");
+    assert!(
+        w5.iter()
+            .all(|path| path.inputs[0].ends_with(b"Developers"))
+    );
 }
 
 /// All 2,000 flags of the large config for the 16 check users, against
