@@ -333,7 +333,7 @@ impl Client {
         user: Option<&User>,
     ) -> T {
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
-            return self.get_value_details(key, default, user).value;
+            return self.get_value_through_details(key, default, user);
         }
         self.ensure_fresh();
         let facade = self.sink();
@@ -352,6 +352,18 @@ impl Client {
                 }
             }
         })
+    }
+
+    /// `get_value` when hooks want every evaluation's details. Out of line:
+    /// inlined, the details' frame and spills were paid by every read.
+    #[inline(never)]
+    fn get_value_through_details<T: for<'a> FlagValue<'a>>(
+        &self,
+        key: &str,
+        default: T,
+        user: Option<&User>,
+    ) -> T {
+        self.get_value_details(key, default, user).value
     }
 
     /// Evaluates like [`Client::get_value`] and tells how the value was reached.
