@@ -4,7 +4,9 @@
 //! - `core/W1`..`core/W8`: `configcat_core::Config` with the `NoLog` sink;
 //! - `std/W1`..`std/W8`: `configcat_std::Client`'s public API (LocalOnly file override),
 //!   W8 both as `get_all_values` and as `for_each_value`;
-//! - `harness/*`: the checksum fold alone, to subtract from the above;
+//! - `harness/*`: the checksum fold alone, to subtract from the above, and
+//!   for text workloads the returned `String` alone (what the std client
+//!   pays on top of the core's borrowed text);
 //! - `P1/*`: parsing, parse + first evaluation, client build to ready.
 //!
 //! Each benchmark computes its workload's checksum over users 0..1023 and
@@ -282,6 +284,21 @@ fn harness(c: &mut Criterion, workload: &Workload) {
                 Sink::checksum(),
                 |index, sink| sink.bytes(lines[index % USERS].as_bytes()),
             );
+            if matches!(default, DefaultValue::Text(_)) {
+                // What the std client's text result costs by itself: the
+                // `String` it returns, allocated, copied and dropped.
+                let texts: Vec<&str> = lines
+                    .iter()
+                    .map(|line| line.strip_suffix('\n').unwrap_or(line))
+                    .collect();
+                verify_and_bench(
+                    c,
+                    &format!("harness/{} returned String alone", workload.id),
+                    workload.expected_check,
+                    Sink::opaque(),
+                    |index, sink| sink.line(String::from(texts[index % USERS])),
+                );
+            }
         }
         Op::GetAllValues => {
             // The std client's map, sorted and folded per iteration.
