@@ -11,7 +11,9 @@
 //! A control row runs a pure arithmetic loop the same way: it shows how far
 //! the machine itself scales (other processes on it, or vCPUs that share a
 //! physical core, pull it below 2×). The client's scaling relative to the
-//! machine's is the last column.
+//! machine's is the last column. A second control row runs W3's floor,
+//! bare SHA-1 of its inputs, the same way: whether the hash W3 must do
+//! scales on this machine (hardware threads of one core share its SHA unit).
 #![allow(
     clippy::indexing_slicing,
     clippy::cast_precision_loss,
@@ -22,7 +24,9 @@ use std::process::ExitCode;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use configcat_bench::{DefaultValue, Op, Sink, Suite, USERS, Workload, std_client, std_get};
+use configcat_bench::{
+    DefaultValue, Op, Sink, Suite, USERS, Workload, sha1_inputs, std_client, std_get,
+};
 use configcat_std::Client;
 
 fn main() -> ExitCode {
@@ -51,6 +55,16 @@ fn run(reads: usize) -> Result<(), String> {
     println!(
         "{:<8} {:>14} {:>14} {:>9.2}x {:>13.2}x",
         "control", "-", "-", machine, 1.0
+    );
+    let w3 = suite.workload("W3")?;
+    let sha1 = sha1_control(w3);
+    println!(
+        "{:<8} {:>14} {:>14} {:>9.2}x {:>13.2}x",
+        "sha1",
+        "-",
+        "-",
+        sha1,
+        sha1 / machine
     );
     for id in ["W1", "W2", "W3"] {
         let workload = suite.workload(id)?;
@@ -119,16 +133,37 @@ fn control() -> f64 {
         x
     }
     const ROUNDS: u64 = 200_000_000;
+    scaling_of(|| {
+        std::hint::black_box(spin(std::hint::black_box(ROUNDS)));
+    })
+}
+
+/// The machine's two-thread scaling on W3's floor: bare SHA-1 of the same
+/// inputs, which a hash-bound read cannot scale past.
+fn sha1_control(workload: &Workload) -> f64 {
+    use sha1::{Digest, Sha1};
+    let inputs = sha1_inputs(workload);
+    scaling_of(|| {
+        for (key, identifier) in inputs.iter().cycle().take(2_000_000) {
+            let mut hasher = Sha1::new();
+            hasher.update(key.as_bytes());
+            hasher.update(identifier.as_bytes());
+            std::hint::black_box(hasher.finalize());
+        }
+    })
+}
+
+/// `2 × time(work once) / time(work on two threads at once)`, median of five.
+fn scaling_of(work: impl Fn() + Sync) -> f64 {
     let mut ratios: Vec<f64> = (0..5)
         .map(|_| {
             let start = Instant::now();
-            std::hint::black_box(spin(std::hint::black_box(ROUNDS)));
+            work();
             let one = start.elapsed();
             let start = Instant::now();
             std::thread::scope(|scope| {
-                let a = scope.spawn(|| spin(std::hint::black_box(ROUNDS)));
-                let b = scope.spawn(|| spin(std::hint::black_box(ROUNDS)));
-                std::hint::black_box((a.join().ok(), b.join().ok()));
+                scope.spawn(&work);
+                scope.spawn(&work);
             });
             2.0 * one.as_secs_f64() / start.elapsed().as_secs_f64()
         })
