@@ -17,7 +17,8 @@ pub(crate) type Sha256Digest = [u8; 32];
 const MAX_BLOCKS: usize = 4;
 
 /// `parts` concatenated and padded as one SHA-1/SHA-256 message (both pad
-/// the same way), or `None` when longer than [`MAX_BLOCKS`].
+/// the same way), or `None` when longer than [`MAX_BLOCKS`]. `buffer` comes
+/// zeroed, which is the padding between the marker and the length.
 fn padded<'b>(parts: [&[u8]; 3], buffer: &'b mut [[u8; 64]; MAX_BLOCKS]) -> Option<&'b [[u8; 64]]> {
     let length = parts
         .iter()
@@ -35,7 +36,6 @@ fn padded<'b>(parts: [&[u8]; 3], buffer: &'b mut [[u8; 64]; MAX_BLOCKS]) -> Opti
         at += part.len();
     }
     *flat.get_mut(at)? = 0x80;
-    flat.get_mut(at + 1..end - 8)?.fill(0);
     let bits = (length as u64).wrapping_mul(8);
     flat.get_mut(end - 8..end)?
         .copy_from_slice(&bits.to_be_bytes());
