@@ -879,12 +879,7 @@ pub fn sha256_inputs(workload: &Workload) -> Result<Vec<Vec<Vec<u8>>>, String> {
                 .and_then(Json::as_array)
                 .map(|list| list.iter().filter_map(Json::as_str).collect())
                 .unwrap_or_default();
-            let mut push = |bytes: &[u8]| {
-                let mut input = bytes.to_vec();
-                input.extend_from_slice(salt.as_bytes());
-                input.extend_from_slice(key.as_bytes());
-                inputs.push(input);
-            };
+            let mut push = |bytes: &[u8]| inputs.push(salted(bytes, salt, key));
             match comparator {
                 16 | 17 | 20 | 21 => push(value.as_bytes()),
                 22..=25 => {
@@ -894,16 +889,7 @@ pub fn sha256_inputs(workload: &Workload) -> Result<Vec<Vec<Vec<u8>>>, String> {
                             .next()
                             .and_then(|n| n.parse().ok())
                             .unwrap_or(0);
-                        let bytes = value.as_bytes();
-                        let part = if comparator <= 23 {
-                            bytes.get(..length)
-                        } else {
-                            bytes
-                                .len()
-                                .checked_sub(length)
-                                .and_then(|start| bytes.get(start..))
-                        };
-                        if let Some(part) = part {
+                        if let Some(part) = hashed_part(value.as_bytes(), comparator, length) {
                             push(part);
                         }
                     }
@@ -1081,9 +1067,7 @@ impl HashWalk<'_> {
             return Ok(false);
         };
         let mut hash_hex = |bytes: &[u8]| {
-            let mut input = bytes.to_vec();
-            input.extend_from_slice(salt.as_bytes());
-            input.extend_from_slice(context.as_bytes());
+            let input = salted(bytes, salt, context);
             let digest = <sha2::Sha256 as sha2::Digest>::digest(&input);
             self.inputs.push(input);
             digest
@@ -1103,15 +1087,7 @@ impl HashWalk<'_> {
                         continue;
                     };
                     let length: usize = length.parse().map_err(|_| "hashed length")?;
-                    let bytes = value.as_bytes();
-                    let part = if comparator <= 23 {
-                        bytes.get(..length)
-                    } else {
-                        bytes
-                            .len()
-                            .checked_sub(length)
-                            .and_then(|start| bytes.get(start..))
-                    };
+                    let part = hashed_part(value.as_bytes(), comparator, length);
                     if part.is_some_and(|part| hash_hex(part) == hash) {
                         found = true;
                         break;
@@ -1132,6 +1108,25 @@ fn served(holder: Option<&Json>) -> Result<Json, String> {
         .and_then(|value| value.values().next())
         .cloned()
         .ok_or_else(|| "no served value".to_owned())
+}
+
+/// A confidential hash's input: the value, then the config salt, then the
+/// context salt (setting key or segment name).
+fn salted(value: &[u8], salt: &str, context: &str) -> Vec<u8> {
+    [value, salt.as_bytes(), context.as_bytes()].concat()
+}
+
+/// What a hashed STARTS WITH (22, 23) or ENDS WITH (24, 25) comparator
+/// hashes of `value`: its first or last `length` bytes, if it has them.
+fn hashed_part(value: &[u8], comparator: i64, length: usize) -> Option<&[u8]> {
+    if comparator <= 23 {
+        value.get(..length)
+    } else {
+        value
+            .len()
+            .checked_sub(length)
+            .and_then(|start| value.get(start..))
+    }
 }
 
 fn attribute_text(user: &User, name: &str) -> Option<String> {
