@@ -200,8 +200,6 @@ struct Document<'a> {
     preferences: Option<WirePreferences<'a>>,
     segments: Vec<Segment>,
     settings: Vec<Setting>,
-    /// Some segment reference was read before the segments were known.
-    segment_references_unchecked: bool,
 }
 
 struct WirePreferences<'a> {
@@ -277,7 +275,6 @@ fn read_top_level<'a>(
         preferences: None,
         segments: Vec::new(),
         settings: Vec::new(),
-        segment_references_unchecked: false,
     };
     let known: &[&'static str] = if overrides {
         &["p", "s", "f", "flags"]
@@ -301,7 +298,9 @@ fn read_top_level<'a>(
         }
         Ok(())
     })?;
-    document.segment_references_unchecked = scratch.segment_references.unchecked;
+    if scratch.segment_references.unchecked {
+        settle_segment_references(&mut document.settings, document.segments.len());
+    }
     Ok(document)
 }
 
@@ -322,17 +321,13 @@ impl Document<'_> {
                 wire.salt.map(Box::from),
             ),
         };
-        let mut settings = self.settings;
-        if self.segment_references_unchecked {
-            settle_segment_references(&mut settings, self.segments.len());
-        }
         Config::from_parts(
             preferences,
             alloc::vec![Origin {
                 salt,
                 segments: self.segments.into_boxed_slice(),
             }],
-            settings,
+            self.settings,
         )
     }
 }
