@@ -1575,13 +1575,12 @@ fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
         return false;
     };
     // Where the needle's first byte occurs, eight start positions at a time.
-    let first_bytes = json::BYTE_ONES * u64::from(first);
     starts.chunks(8).enumerate().any(|(chunk_index, chunk)| {
         let mut word = [0_u8; 8];
         if let Some(head) = word.get_mut(..chunk.len()) {
             head.copy_from_slice(chunk);
         }
-        let mut marks = json::zero_byte_marks(u64::from_le_bytes(word) ^ first_bytes);
+        let mut marks = json::byte_marks(u64::from_le_bytes(word), first);
         while marks != 0 {
             let offset = (marks.trailing_zeros() / 8) as usize;
             marks &= marks - 1;

@@ -149,22 +149,27 @@ static STRING_STOP: [bool; 256] = {
 /// set bit marks the first of them exactly (borrows only run upwards).
 #[inline]
 fn string_stops(word: u64) -> u64 {
-    let quote = zero_byte_marks(word ^ (BYTE_ONES * b'"' as u64));
-    let backslash = zero_byte_marks(word ^ (BYTE_ONES * b'\\' as u64));
-    let control = word.wrapping_sub(BYTE_ONES * 0x20) & !word & BYTE_HIGH_BITS;
-    quote | backslash | control
+    byte_marks(word, b'"') | byte_marks(word, b'\\') | marks_below(word, 0x20)
 }
 
 /// One in every byte of a word.
-pub(crate) const BYTE_ONES: u64 = 0x0101_0101_0101_0101;
+const BYTE_ONES: u64 = 0x0101_0101_0101_0101;
 const BYTE_HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
-/// The high bit of every zero byte of `word` (little-endian) is set; the
-/// lowest set bit marks the first zero byte exactly, and a bit above it may
-/// also mark a byte of 1 (borrows only run upwards): callers check.
+/// The high bit of every byte of `word` (little-endian) that is below
+/// `bound` (at most 0x80) is set. The lowest set bit marks the first such
+/// byte exactly; a bit above it may also mark a byte at `bound` (borrows
+/// only run upwards): callers check.
 #[inline]
-pub(crate) const fn zero_byte_marks(word: u64) -> u64 {
-    word.wrapping_sub(BYTE_ONES) & !word & BYTE_HIGH_BITS
+const fn marks_below(word: u64, bound: u8) -> u64 {
+    word.wrapping_sub(BYTE_ONES * bound as u64) & !word & BYTE_HIGH_BITS
+}
+
+/// The bytes of `word` equal to `byte`, marked as [`marks_below`] marks
+/// them: the first exactly, later marks to be checked.
+#[inline]
+pub(crate) const fn byte_marks(word: u64, byte: u8) -> u64 {
+    marks_below(word ^ (BYTE_ONES * byte as u64), 1)
 }
 
 /// A position in a JSON text, read forward.
