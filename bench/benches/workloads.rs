@@ -109,19 +109,7 @@ fn floor(c: &mut Criterion, suite: &Suite) {
     let w4 = suite.workload("W4").expect("W4");
     let inputs = sha256_inputs(w4).expect("W4 hash inputs");
     assert!(inputs.iter().all(|hashes| hashes.len() == 10));
-    c.bench_function("floor/W4 ten sha256(value+salt+key)", |b| {
-        let mut index = 0_usize;
-        b.iter(|| {
-            let hashes = &inputs[index % USERS];
-            index = index.wrapping_add(1);
-            let mut fold = 0_u8;
-            for input in hashes {
-                let digest: [u8; 32] = Sha256::digest(input).into();
-                fold ^= digest[0];
-            }
-            fold
-        });
-    });
+    sha256_floor(c, "floor/W4 ten sha256(value+salt+key)", &inputs);
 
     // Segments and prerequisites: their salted inputs are 70-76 bytes, two
     // SHA-256 blocks each, which is what puts W5 and W6 near their targets.
@@ -130,21 +118,31 @@ fn floor(c: &mut Criterion, suite: &Suite) {
         ("W6", "floor/W6 sha256 of its prerequisite (1 per user)"),
     ] {
         let workload = suite.workload(id).expect(id);
-        let paths = hashed_paths(workload).expect("hashed paths");
-        c.bench_function(what, |b| {
-            let mut index = 0_usize;
-            b.iter(|| {
-                let path = &paths[index % USERS];
-                index = index.wrapping_add(1);
-                let mut fold = 0_u8;
-                for input in &path.inputs {
-                    let digest: [u8; 32] = Sha256::digest(input).into();
-                    fold ^= digest[0];
-                }
-                fold
-            });
-        });
+        let inputs: Vec<Vec<Vec<u8>>> = hashed_paths(workload)
+            .expect("hashed paths")
+            .into_iter()
+            .map(|path| path.inputs)
+            .collect();
+        sha256_floor(c, what, &inputs);
     }
+}
+
+/// Times bare SHA-256 of each user's inputs, one user per iteration.
+fn sha256_floor(c: &mut Criterion, name: &str, per_user: &[Vec<Vec<u8>>]) {
+    assert_eq!(per_user.len(), USERS);
+    c.bench_function(name, |b| {
+        let mut index = 0_usize;
+        b.iter(|| {
+            let inputs = &per_user[index % USERS];
+            index = index.wrapping_add(1);
+            let mut fold = 0_u8;
+            for input in inputs {
+                let digest: [u8; 32] = Sha256::digest(input).into();
+                fold ^= digest[0];
+            }
+            fold
+        });
+    });
 }
 
 // ---- through the core ---------------------------------------------------------------
