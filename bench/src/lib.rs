@@ -844,10 +844,7 @@ pub fn sha256_inputs(workload: &Workload) -> Result<Vec<Vec<Vec<u8>>>, String> {
         return Err(format!("{}: not a get_value workload", workload.id));
     };
     let root: Json = serde_json::from_slice(&workload.config.json).map_err(|e| e.to_string())?;
-    let salt = root
-        .pointer("/p/s")
-        .and_then(Json::as_str)
-        .ok_or("config has no salt")?;
+    let salt = config_salt(&root)?;
     let rules = root
         .get("f")
         .and_then(|flags| flags.get(key.as_str()))
@@ -865,30 +862,22 @@ pub fn sha256_inputs(workload: &Workload) -> Result<Vec<Vec<Vec<u8>>>, String> {
         let user = workload.user(index);
         let mut inputs = Vec::new();
         for condition in &conditions {
-            let (Some(attribute), Some(comparator)) = (
-                condition.get("a").and_then(Json::as_str),
-                condition.get("c").and_then(Json::as_i64),
-            ) else {
+            let Some(WireCondition {
+                attribute,
+                comparator,
+                items,
+            }) = WireCondition::read(condition)
+            else {
                 continue;
             };
             let Some(value) = user.and_then(|user| attribute_text(user, attribute)) else {
                 continue;
             };
-            let items: Vec<&str> = condition
-                .get("l")
-                .and_then(Json::as_array)
-                .map(|list| list.iter().filter_map(Json::as_str).collect())
-                .unwrap_or_default();
             let mut push = |bytes: &[u8]| inputs.push(salted(bytes, salt, key));
             match comparator {
                 16 | 17 | 20 | 21 => push(value.as_bytes()),
                 22..=25 => {
-                    for item in &items {
-                        let length: usize = item
-                            .split('_')
-                            .next()
-                            .and_then(|n| n.parse().ok())
-                            .unwrap_or(0);
+                    for (length, _) in items.iter().filter_map(|item| hashed_item(item)) {
                         if let Some(part) = hashed_part(value.as_bytes(), comparator, length) {
                             push(part);
                         }
@@ -968,20 +957,24 @@ impl HashWalk<'_> {
         let rules = flag.get("r").and_then(Json::as_array);
         for rule in rules.into_iter().flatten() {
             let conditions = rule.get("c").and_then(Json::as_array);
-            if self.all_hold(conditions.into_iter().flatten(), key)? {
+            if self.all_of(conditions.into_iter().flatten(), |walk, condition| {
+                walk.holds(condition, key)
+            })? {
                 return served(rule.get("s"));
             }
         }
         served(Some(flag))
     }
 
-    fn all_hold<'j>(
+    /// Whether every condition holds, decided in order and stopping at the
+    /// first that fails (as the SDKs do, so later ones are not hashed).
+    fn all_of<'j>(
         &mut self,
-        conditions: impl Iterator<Item = &'j Json>,
-        context: &str,
+        conditions: impl IntoIterator<Item = &'j Json>,
+        mut holds: impl FnMut(&mut Self, &'j Json) -> Result<bool, String>,
     ) -> Result<bool, String> {
         for condition in conditions {
-            if !self.holds(condition, context)? {
+            if !holds(self, condition)? {
                 return Ok(false);
             }
         }
@@ -1008,18 +1001,10 @@ impl HashWalk<'_> {
                 .and_then(Json::as_str)
                 .ok_or("segment name")?;
             // A segment's conditions are user conditions, not wrapped in "u".
-            let mut is_in = true;
-            for condition in definition
-                .get("r")
-                .and_then(Json::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if !self.user_condition(condition, name)? {
-                    is_in = false;
-                    break;
-                }
-            }
+            let conditions = definition.get("r").and_then(Json::as_array);
+            let is_in = self.all_of(conditions.into_iter().flatten(), |walk, condition| {
+                walk.user_condition(condition, name)
+            })?;
             return match comparator(segment) {
                 Some(0) => Ok(is_in),
                 Some(1) => Ok(!is_in),
@@ -1044,24 +1029,13 @@ impl HashWalk<'_> {
 
     /// Confidential comparisons only: those are what the floor is made of.
     fn user_condition(&mut self, condition: &Json, context: &str) -> Result<bool, String> {
-        let salt = self
-            .root
-            .pointer("/p/s")
-            .and_then(Json::as_str)
-            .ok_or("salt")?;
-        let attribute = condition
-            .get("a")
-            .and_then(Json::as_str)
-            .ok_or("attribute")?;
-        let comparator = condition
-            .get("c")
-            .and_then(Json::as_i64)
-            .ok_or("comparator")?;
-        let items: Vec<&str> = condition
-            .get("l")
-            .and_then(Json::as_array)
-            .map(|list| list.iter().filter_map(Json::as_str).collect())
-            .unwrap_or_default();
+        let salt = config_salt(self.root)?;
+        let WireCondition {
+            attribute,
+            comparator,
+            items,
+        } = WireCondition::read(condition)
+            .ok_or("a user condition without attribute or comparator")?;
         let Some(value) = self.user.and_then(|user| attribute_text(user, attribute)) else {
             // A missing attribute fails the condition without hashing.
             return Ok(false);
@@ -1083,10 +1057,7 @@ impl HashWalk<'_> {
             22..=25 => {
                 let mut found = false;
                 for item in &items {
-                    let Some((length, hash)) = item.split_once('_') else {
-                        continue;
-                    };
-                    let length: usize = length.parse().map_err(|_| "hashed length")?;
+                    let (length, hash) = hashed_item(item).ok_or("a hashed item")?;
                     let part = hashed_part(value.as_bytes(), comparator, length);
                     if part.is_some_and(|part| hash_hex(part) == hash) {
                         found = true;
@@ -1108,6 +1079,41 @@ fn served(holder: Option<&Json>) -> Result<Json, String> {
         .and_then(|value| value.values().next())
         .cloned()
         .ok_or_else(|| "no served value".to_owned())
+}
+
+/// A user condition as config JSON writes it.
+struct WireCondition<'j> {
+    attribute: &'j str,
+    comparator: i64,
+    /// The comparison list's items; empty when it has none.
+    items: Vec<&'j str>,
+}
+
+impl<'j> WireCondition<'j> {
+    fn read(condition: &'j Json) -> Option<Self> {
+        Some(Self {
+            attribute: condition.get("a").and_then(Json::as_str)?,
+            comparator: condition.get("c").and_then(Json::as_i64)?,
+            items: condition
+                .get("l")
+                .and_then(Json::as_array)
+                .map(|list| list.iter().filter_map(Json::as_str).collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// The config's salt (`p.s`).
+fn config_salt(root: &Json) -> Result<&str, String> {
+    root.pointer("/p/s")
+        .and_then(Json::as_str)
+        .ok_or_else(|| "config has no salt".to_owned())
+}
+
+/// A hashed STARTS WITH / ENDS WITH item, `length_digest`: its two parts.
+fn hashed_item(item: &str) -> Option<(usize, &str)> {
+    let (length, digest) = item.split_once('_')?;
+    Some((length.parse().ok()?, digest))
 }
 
 /// A confidential hash's input: the value, then the config salt, then the
