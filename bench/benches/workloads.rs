@@ -29,15 +29,14 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use configcat_bench::{
-    Canon, CoreAll, DefaultValue, Op, ParseWorkload, Sink, Suite, USERS, Workload, core_get,
-    fold_first, fold_value_map, hashed_paths, sha1_inputs, sha256_inputs, std_client, std_for_each,
-    std_get,
+    Canon, CoreAll, DefaultValue, Op, ParseWorkload, Sink, Suite, USERS, Workload, bare_sha1,
+    core_get, fold_first, fold_value_map, hashed_paths, sha1_inputs, sha256_inputs, std_client,
+    std_for_each, std_get,
 };
 use configcat_core::{Config, FlagValue, NoLog, User};
 use configcat_std::Client;
 use criterion::{BatchSize, Criterion};
-use sha1::{Digest, Sha1};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 fn main() {
     let suite = Suite::load().unwrap_or_else(|error| panic!("{error}"));
@@ -98,11 +97,7 @@ fn floor(c: &mut Criterion, suite: &Suite) {
         b.iter(|| {
             let (key, identifier) = &inputs[index % USERS];
             index = index.wrapping_add(1);
-            let mut hasher = Sha1::new();
-            hasher.update(key.as_bytes());
-            hasher.update(identifier.as_bytes());
-            let digest: [u8; 20] = hasher.finalize().into();
-            digest[0]
+            bare_sha1(key, identifier)[0]
         });
     });
 

@@ -25,6 +25,7 @@ use std::time::Duration;
 use configcat_core::{Config, FlagValue, NoLog, OwnedValue, User, UserValue, Value};
 use configcat_std::{Client, ClientOptions, FlagOverrides, OverrideBehaviour};
 use serde_json::Value as Json;
+use sha2::Digest;
 
 /// Environment variable naming the workload directory (the one holding `workloads.json`).
 pub const DIR_VARIABLE: &str = "CONFIGCAT_BENCH_DIR";
@@ -832,6 +833,16 @@ pub fn sha1_inputs(workload: &Workload) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Bare SHA-1 of W3's input, the setting key then the identifier, with the
+/// same crate the core uses: the floor W3 is measured against.
+#[must_use]
+pub fn bare_sha1(key: &str, identifier: &str) -> [u8; 20] {
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(key.as_bytes());
+    hasher.update(identifier.as_bytes());
+    hasher.finalize().into()
+}
+
 /// The SHA-256 inputs (`value + salt + setting key`) that evaluating a flag
 /// demands per user, read from the config's rules: every confidential
 /// condition of every rule, as long as each rule's conditions hold up to
@@ -1042,7 +1053,7 @@ impl HashWalk<'_> {
         };
         let mut hash_hex = |bytes: &[u8]| {
             let input = salted(bytes, salt, context);
-            let digest = <sha2::Sha256 as sha2::Digest>::digest(&input);
+            let digest = sha2::Sha256::digest(&input);
             self.inputs.push(input);
             digest
                 .iter()

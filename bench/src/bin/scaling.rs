@@ -25,7 +25,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use configcat_bench::{
-    DefaultValue, Op, Sink, Suite, USERS, Workload, sha1_inputs, std_client, std_get,
+    DefaultValue, Op, Sink, Suite, USERS, Workload, bare_sha1, sha1_inputs, std_client, std_get,
 };
 use configcat_std::Client;
 
@@ -141,14 +141,10 @@ fn control() -> f64 {
 /// The machine's two-thread scaling on W3's floor: bare SHA-1 of the same
 /// inputs, which a hash-bound read cannot scale past.
 fn sha1_control(workload: &Workload) -> f64 {
-    use sha1::{Digest, Sha1};
     let inputs = sha1_inputs(workload);
     scaling_of(|| {
         for (key, identifier) in inputs.iter().cycle().take(2_000_000) {
-            let mut hasher = Sha1::new();
-            hasher.update(key.as_bytes());
-            hasher.update(identifier.as_bytes());
-            std::hint::black_box(hasher.finalize());
+            std::hint::black_box(bare_sha1(key, identifier));
         }
     })
 }
