@@ -1571,22 +1571,15 @@ fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
     let Some(last_start) = haystack.len().checked_sub(needle.len()) else {
         return false;
     };
-    let Some(starts) = haystack.get(..=last_start) else {
-        return false;
-    };
     // Where the needle's first byte occurs, eight start positions at a time.
-    starts.chunks(8).enumerate().any(|(chunk_index, chunk)| {
-        let mut word = [0_u8; 8];
-        if let Some(head) = word.get_mut(..chunk.len()) {
-            head.copy_from_slice(chunk);
-        }
-        let mut marks = json::byte_marks(u64::from_le_bytes(word), first);
+    let mut chunk_start = 0;
+    while chunk_start <= last_start {
+        let mut marks = json::byte_marks(word_at(haystack, chunk_start), first);
         while marks != 0 {
-            let offset = (marks.trailing_zeros() / 8) as usize;
+            let start = chunk_start + (marks.trailing_zeros() / 8) as usize;
             marks &= marks - 1;
-            let start = chunk_index * 8 + offset;
             // A borrow's false mark fails the comparison of the whole window,
-            // and a mark in the padding has no whole window (past `last_start`).
+            // and a mark past `last_start` has no whole window.
             if haystack
                 .get(start..start + needle.len())
                 .is_some_and(|window| same_key(window, needle))
@@ -1594,8 +1587,30 @@ fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
                 return true;
             }
         }
-        false
-    })
+        chunk_start += 8;
+    }
+    false
+}
+
+/// The eight bytes of `bytes` from `start` as a little-endian word, read in
+/// place: the bytes past the end are zeros (a copy of a short tail into a
+/// buffer is a call to `memcpy`).
+#[inline]
+fn word_at(bytes: &[u8], start: usize) -> u64 {
+    if let Some((word, _)) = bytes.get(start..).and_then(<[u8]>::split_first_chunk::<8>) {
+        return u64::from_le_bytes(*word);
+    }
+    let missing = (start + 8).saturating_sub(bytes.len());
+    match bytes.split_last_chunk::<8>() {
+        // The last eight bytes, shifted down past those before `start`.
+        Some((_, last)) if missing < 8 => u64::from_le_bytes(*last) >> (8 * missing),
+        _ => bytes
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .fold(0, |word, &byte| (word << 8) | u64::from(byte)),
+    }
 }
 
 /// Runs `f` on the canonical text of an attribute; text is borrowed, numbers
