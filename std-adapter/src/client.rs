@@ -426,12 +426,24 @@ impl Client {
     #[must_use]
     pub fn get_all_values(&self, user: Option<&User>) -> BTreeMap<String, OwnedValue> {
         // Collected, then built in one go: `BTreeMap`'s bulk build sorts a
-        // list once instead of searching the tree for every insert.
-        let mut values = Vec::new();
+        // list once instead of searching the tree for every insert. Sized
+        // up front: growing it reallocated and copied it three times for 16
+        // settings, 4 % of the call (a config swapped in between only makes
+        // the size a guess).
+        let mut values = Vec::with_capacity(self.setting_count());
         self.for_each_value(user, |key, value| {
             values.push((key.to_owned(), value.to_owned_value()));
         });
         BTreeMap::from_iter(values)
+    }
+
+    fn setting_count(&self) -> usize {
+        self.inner.published.read(|snapshot, _| {
+            snapshot
+                .effective
+                .as_ref()
+                .map_or(0, |config| config.settings().len())
+        })
     }
 
     /// Calls `f` with the key and value of every setting for `user` (or the
