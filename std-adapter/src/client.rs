@@ -17,7 +17,7 @@ use configcat_core::{
 
 use crate::details::{EvaluationDetails, FlagError};
 use crate::logging::{DeferredSink, FacadeSink};
-use crate::options::{ClientOptions, OverrideSource};
+use crate::options::{ClientOptions, OverrideSource, millis};
 use crate::read_view::{Published, Snapshot};
 use crate::transport::Transport;
 
@@ -170,14 +170,10 @@ impl Client {
     }
 
     fn create(sdk_key: &str, options: ClientOptions) -> Result<Self, ClientError> {
-        let local_only = options
-            .flag_overrides
-            .as_ref()
-            .is_some_and(|overrides| overrides.behaviour == OverrideBehaviour::LocalOnly);
         let mut refresh_options = RefreshOptions::new(options.polling_mode)
             .with_data_governance(options.data_governance)
             .with_offline(options.offline)
-            .with_local_only(local_only)
+            .with_local_only(options.is_local_only())
             .with_sdk_version(env!("CARGO_PKG_VERSION"))
             .with_timeouts_ms(
                 millis(options.connect_timeout),
@@ -257,7 +253,10 @@ impl Client {
         }
         drop(started);
         let mut threads = Vec::new();
-        if matches!(inner.options.polling_mode, PollingMode::Auto { .. }) {
+        // Local only, the poller would never fetch: no thread sleeps for it.
+        if matches!(inner.options.polling_mode, PollingMode::Auto { .. })
+            && !inner.options.is_local_only()
+        {
             threads.push(self.spawn_background(Self::poll_loop));
             // The poller may be stuck in a slow first fetch when max init wait
             // ends; this timer reports readiness then, without waiting for it.
@@ -1130,6 +1129,41 @@ fn file_stamp(path: &PathBuf) -> Option<FileStamp> {
         .map(|meta| (meta.modified().ok(), meta.len()))
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::FlagOverrides;
+
+    fn background_threads(client: &Client) -> usize {
+        *lock(&client.inner.running_threads)
+    }
+
+    #[test]
+    fn only_a_client_that_may_fetch_runs_a_poller() -> Result<(), ClientError> {
+        let overrides =
+            || FlagOverrides::from_map([("flag", true.into())], OverrideBehaviour::LocalOnly);
+        let local = Client::get(
+            "configcat-sdk-1/UNIT-TEST-LOCAL-ONLY-1/1234567890123456789012",
+            ClientOptions::default().flag_overrides(overrides()),
+        )?;
+        assert_eq!(background_threads(&local), 0);
+        assert!(local.get_value("flag", false, None));
+        local.close();
+
+        // Offline, it may go online later: its poller waits for that.
+        let remote = Client::get(
+            "configcat-sdk-1/UNIT-TEST-POLL-THREAD1/1234567890123456789012",
+            ClientOptions::default()
+                .flag_overrides(FlagOverrides::from_map(
+                    [("flag", true.into())],
+                    OverrideBehaviour::LocalOverRemote,
+                ))
+                .offline(true),
+        )?;
+        assert_eq!(background_threads(&remote), 1);
+        assert!(remote.get_value("flag", false, None));
+        remote.close();
+        assert_eq!(background_threads(&remote), 0);
+        Ok(())
+    }
 }

@@ -78,7 +78,7 @@ impl Default for ClientOptions {
     }
 }
 
-fn millis(duration: Duration) -> u64 {
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
@@ -185,6 +185,13 @@ impl ClientOptions {
     pub const fn max_body_bytes(mut self, limit: u64) -> Self {
         self.max_body_bytes = limit;
         self
+    }
+
+    /// Whether flags come only from the overrides: nothing is ever fetched.
+    pub(crate) fn is_local_only(&self) -> bool {
+        self.flag_overrides
+            .as_ref()
+            .is_some_and(|overrides| overrides.behaviour == OverrideBehaviour::LocalOnly)
     }
 
     /// Whether two option sets configure the same client (trait objects are
