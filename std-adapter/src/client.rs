@@ -1065,6 +1065,8 @@ impl Client {
             let _state = lock(&self.inner.state);
             self.inner.closed.store(true, Ordering::Release);
         }
+        // Threads' cached views would keep its config alive.
+        self.inner.published.retire();
         self.inner.changed.notify_all();
         let threads = std::mem::take(&mut *lock(&self.inner.threads));
         // A hook on a background thread may call `close`: that thread is still running.

@@ -9,12 +9,13 @@
 //! shared debt slots are what kept two reading threads from scaling).
 //!
 //! A thread's cache keeps the snapshots of the last few clients it read
-//! until it reads them again after a change, reads other clients, or exits;
-//! a closed client's config can so outlive `close` in threads that read it.
+//! until it reads them again after a change, reads other clients, or exits.
+//! A closed (retired) client's view is dropped by the thread that closes it
+//! at once, and by every other thread at its next update of its cache.
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use configcat_core::{Config, User};
@@ -37,6 +38,8 @@ pub(crate) struct Published {
     generation: AtomicU64,
     snapshot: ArcSwap<Snapshot>,
     default_user: ArcSwapOption<User>,
+    /// Set when the client is closed: threads stop keeping its view.
+    retired: Arc<AtomicBool>,
 }
 
 /// One client's state as a thread last saw it.
@@ -45,6 +48,13 @@ struct View {
     generation: u64,
     snapshot: Arc<Snapshot>,
     default_user: Option<Arc<User>>,
+    retired: Arc<AtomicBool>,
+}
+
+impl View {
+    fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
+    }
 }
 
 /// Clients whose views a thread keeps; more than a program usually reads.
@@ -63,7 +73,20 @@ impl Published {
             generation: AtomicU64::new(0),
             snapshot: ArcSwap::from_pointee(snapshot),
             default_user: ArcSwapOption::new(default_user.map(Arc::new)),
+            retired: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The client is closed: no thread keeps its view from now on. This
+    /// thread's goes at once; the others' at their next cache update (they
+    /// cannot be reached from here). Reads still work, from the cells.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::Release);
+        let _ = VIEWS.try_with(|views| {
+            if let Ok(mut views) = views.try_borrow_mut() {
+                drop_retired(&mut views);
+            }
+        });
     }
 
     /// The current snapshot, straight from the cell (for writers and rare reads).
@@ -132,6 +155,7 @@ impl Published {
                 generation,
                 snapshot,
                 default_user,
+                retired: Arc::clone(&self.retired),
             },
         );
         result
@@ -152,6 +176,10 @@ impl Published {
         let Ok(mut views) = views.try_borrow_mut() else {
             return;
         };
+        drop_retired(&mut views);
+        if view.is_retired() {
+            return;
+        }
         let slot = views
             .iter()
             .position(|old| old.as_ref().is_some_and(|old| old.client == self.id))
@@ -164,6 +192,14 @@ impl Published {
                     *first = Some(view);
                 }
             }
+        }
+    }
+}
+
+fn drop_retired(views: &mut [Option<View>; VIEWS_PER_THREAD]) {
+    for slot in views {
+        if slot.as_ref().is_some_and(View::is_retired) {
+            *slot = None;
         }
     }
 }
@@ -223,7 +259,7 @@ mod tests {
         }
         const LAST: i64 = 300;
         let published = Published::new(Snapshot::default(), None);
-        let done = std::sync::atomic::AtomicBool::new(false);
+        let done = AtomicBool::new(false);
         std::thread::scope(|scope| {
             let readers: Vec<_> = (0..2)
                 .map(|_| {
@@ -249,6 +285,43 @@ mod tests {
                 assert_eq!(reader.join().ok(), Some(LAST));
             }
         });
+    }
+
+    #[test]
+    fn a_retired_client_is_not_kept_in_threads_caches() {
+        // Holders of the current snapshot besides its cell: threads' views.
+        fn views_holding(published: &Published) -> usize {
+            Arc::strong_count(&published.snapshot.load_full()) - 2
+        }
+        let closing = Published::new(Snapshot::default(), None);
+        closing.store_snapshot(Snapshot {
+            effective: config(true),
+            ..Snapshot::default()
+        });
+        let other = Published::new(Snapshot::default(), None);
+        assert_eq!(flag(&closing), Some(true));
+        std::thread::scope(|scope| {
+            let (cached, wait_cached) = std::sync::mpsc::channel();
+            let (retired, wait_retired) = std::sync::mpsc::channel();
+            let (closing, other) = (&closing, &other);
+            scope.spawn(move || {
+                assert_eq!(flag(closing), Some(true));
+                cached.send(()).ok();
+                wait_retired.recv().ok();
+                // Its next cache update (a first read of another client).
+                assert_eq!(flag(other), None);
+            });
+            wait_cached.recv().ok();
+            assert_eq!(views_holding(closing), 2);
+            // The closing thread's own view goes at once.
+            closing.retire();
+            assert_eq!(views_holding(closing), 1);
+            retired.send(()).ok();
+        });
+        assert_eq!(views_holding(&closing), 0);
+        // Still readable, from the cells, and not cached again.
+        assert_eq!(flag(&closing), Some(true));
+        assert_eq!(views_holding(&closing), 0);
     }
 
     #[test]
