@@ -4,9 +4,10 @@
 //! cells and bumps a generation counter after every change. A read first
 //! loads the counter (a plain atomic load: threads that only read never write
 //! to a shared cache line) and, while it is unchanged, evaluates on the
-//! `Arc`s a thread-local cache took at the last change. Only the first read
-//! of a thread after a change loads the cells (an `arc-swap` load, whose
-//! shared debt slots are what kept two reading threads from scaling).
+//! `Arc`s a thread-local cache took at the last change, through a handle
+//! counted by this thread alone (`Rc`). Only the first read of a thread
+//! after a change loads the cells (an `arc-swap` load, whose shared debt
+//! slots are what kept two reading threads from scaling).
 //!
 //! A thread's cache keeps the snapshots of the last few clients it read
 //! until it reads them again after a change, reads other clients, or exits.
@@ -14,6 +15,7 @@
 //! at once, and by every other thread at its next update of its cache.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -42,7 +44,10 @@ pub(crate) struct Published {
     retired: Arc<AtomicBool>,
 }
 
-/// One client's state as a thread last saw it.
+/// One client's state as a thread last saw it. Aligned to two cache lines
+/// (the prefetcher's pair): every read writes the `Rc` count beside it, and
+/// no other thread's data may share those lines.
+#[repr(align(128))]
 struct View {
     client: u64,
     generation: u64,
@@ -60,9 +65,13 @@ impl View {
 /// Clients whose views a thread keeps; more than a program usually reads.
 const VIEWS_PER_THREAD: usize = 4;
 
+/// A thread's views. A read takes a counted handle (`Rc`: this thread's
+/// own count, no shared write) and evaluates outside the cache, so a read
+/// inside it (a hook evaluating a flag) may update the cache meanwhile.
+type Views = [Option<Rc<View>>; VIEWS_PER_THREAD];
+
 thread_local! {
-    static VIEWS: RefCell<[Option<View>; VIEWS_PER_THREAD]> =
-        const { RefCell::new([None, None, None, None]) };
+    static VIEWS: RefCell<Views> = const { RefCell::new([None, None, None, None]) };
 }
 
 impl Published {
@@ -108,57 +117,48 @@ impl Published {
     /// Runs `f` on the current snapshot and default user, from the calling
     /// thread's cache when nothing changed since its last read.
     ///
-    /// Re-entrant: `f` may read again (a hook that evaluates a flag); an
-    /// inner read that cannot update the cache reads the cells directly.
+    /// Re-entrant: `f` may read again (a hook that evaluates a flag).
     #[inline]
     pub(crate) fn read<R>(&self, f: impl FnOnce(&Snapshot, Option<&User>) -> R) -> R {
         // Loaded before the cells: a change after this load makes the cached
         // view stale at the next read, never hides a change.
         let generation = self.generation.load(Ordering::Acquire);
-        if VIEWS.try_with(|_| ()).is_err() {
+        // The closure only finds a handle: small enough to be inlined with
+        // the thread-local access, and `f` is not moved into it.
+        let cached = VIEWS.try_with(|views| {
+            let views = views.try_borrow().ok()?;
+            views
+                .iter()
+                .flatten()
+                .find(|view| view.client == self.id && view.generation == generation)
+                .cloned()
+        });
+        match cached {
+            Ok(Some(view)) => f(&view.snapshot, view.default_user.as_deref()),
+            Ok(None) => self.read_and_remember(generation, f),
             // The thread is exiting and its cache is gone.
-            return self.read_cells(f);
+            Err(_) => self.read_cells(f),
         }
-        VIEWS.with(|views| {
-            if let Ok(cached) = views.try_borrow() {
-                let view = cached
-                    .iter()
-                    .flatten()
-                    .find(|view| view.client == self.id && view.generation == generation);
-                if let Some(view) = view {
-                    return f(&view.snapshot, view.default_user.as_deref());
-                }
-            }
-            self.read_and_remember(views, generation, f)
-        })
     }
 
     /// The first read of this thread after a change: from the cells, and
-    /// the view kept for the next reads. Out of line: it is rare, and the
-    /// cached path above stays short (4 instructions fewer per read, by
-    /// callgrind; it is not inlined into readers either way).
+    /// the view kept for the next reads. Out of line: it is rare.
     #[cold]
     #[inline(never)]
     fn read_and_remember<R>(
         &self,
-        views: &RefCell<[Option<View>; VIEWS_PER_THREAD]>,
         generation: u64,
         f: impl FnOnce(&Snapshot, Option<&User>) -> R,
     ) -> R {
-        let snapshot = self.snapshot.load_full();
-        let default_user = self.default_user.load_full();
-        let result = f(&snapshot, default_user.as_deref());
-        self.remember(
-            views,
-            View {
-                client: self.id,
-                generation,
-                snapshot,
-                default_user,
-                retired: Arc::clone(&self.retired),
-            },
-        );
-        result
+        let view = Rc::new(View {
+            client: self.id,
+            generation,
+            snapshot: self.snapshot.load_full(),
+            default_user: self.default_user.load_full(),
+            retired: Arc::clone(&self.retired),
+        });
+        self.remember(Rc::clone(&view));
+        f(&view.snapshot, view.default_user.as_deref())
     }
 
     #[cold]
@@ -171,34 +171,35 @@ impl Published {
     /// Keeps `view` in the thread's cache, replacing this client's older view
     /// or else the least recently added one.
     #[cold]
-    fn remember(&self, views: &RefCell<[Option<View>; VIEWS_PER_THREAD]>, view: View) {
-        // Borrowed by an outer read on this thread: leave the cache alone.
-        let Ok(mut views) = views.try_borrow_mut() else {
-            return;
-        };
-        drop_retired(&mut views);
-        if view.is_retired() {
-            return;
-        }
-        let slot = views
-            .iter()
-            .position(|old| old.as_ref().is_some_and(|old| old.client == self.id))
-            .or_else(|| views.iter().position(Option::is_none));
-        match slot.and_then(|index| views.get_mut(index)) {
-            Some(slot) => *slot = Some(view),
-            None => {
-                views.rotate_right(1);
-                if let Some(first) = views.first_mut() {
-                    *first = Some(view);
+    fn remember(&self, view: Rc<View>) {
+        let _ = VIEWS.try_with(|views| {
+            let Ok(mut views) = views.try_borrow_mut() else {
+                return;
+            };
+            drop_retired(&mut views);
+            if view.is_retired() {
+                return;
+            }
+            let slot = views
+                .iter()
+                .position(|old| old.as_ref().is_some_and(|old| old.client == self.id))
+                .or_else(|| views.iter().position(Option::is_none));
+            match slot.and_then(|index| views.get_mut(index)) {
+                Some(slot) => *slot = Some(view),
+                None => {
+                    views.rotate_right(1);
+                    if let Some(first) = views.first_mut() {
+                        *first = Some(view);
+                    }
                 }
             }
-        }
+        });
     }
 }
 
-fn drop_retired(views: &mut [Option<View>; VIEWS_PER_THREAD]) {
+fn drop_retired(views: &mut Views) {
     for slot in views {
-        if slot.as_ref().is_some_and(View::is_retired) {
+        if slot.as_ref().is_some_and(|view| view.is_retired()) {
             *slot = None;
         }
     }
