@@ -14,6 +14,8 @@
 //! machine's is the last column. A second control row runs W3's floor,
 //! bare SHA-1 of its inputs, the same way: whether the hash W3 must do
 //! scales on this machine (hardware threads of one core share its SHA unit).
+//! A third runs W1 through the core on a parsed config, without a client:
+//! reads of memory no thread writes, which the client's rows cannot beat.
 #![allow(
     clippy::indexing_slicing,
     clippy::cast_precision_loss,
@@ -25,7 +27,8 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use configcat_bench::{
-    DefaultValue, Op, Sink, Suite, USERS, Workload, bare_sha1, sha1_inputs, std_client, std_get,
+    DefaultValue, Op, Sink, Suite, USERS, Workload, bare_sha1, core_get, sha1_inputs, std_client,
+    std_get,
 };
 use configcat_std::Client;
 
@@ -56,16 +59,16 @@ fn run(reads: usize) -> Result<(), String> {
         "{:<8} {:>14} {:>14} {:>9.2}x {:>13.2}x",
         "control", "-", "-", machine, 1.0
     );
-    let w3 = suite.workload("W3")?;
-    let sha1 = sha1_control(w3);
-    println!(
-        "{:<8} {:>14} {:>14} {:>9.2}x {:>13.2}x",
-        "sha1",
-        "-",
-        "-",
-        sha1,
-        sha1 / machine
-    );
+    let control_row = |name: &str, scaling: f64| {
+        println!(
+            "{name:<8} {:>14} {:>14} {scaling:>9.2}x {:>13.2}x",
+            "-",
+            "-",
+            scaling / machine
+        );
+    };
+    control_row("sha1", sha1_control(suite.workload("W3")?));
+    control_row("core W1", core_control(suite.workload("W1")?, reads)?);
     for id in ["W1", "W2", "W3"] {
         let workload = suite.workload(id)?;
         let client = std_client(&workload.config)?;
@@ -147,6 +150,27 @@ fn sha1_control(workload: &Workload) -> f64 {
             std::hint::black_box(bare_sha1(key, identifier));
         }
     })
+}
+
+/// The machine's two-thread scaling on W1's reads through a parsed config,
+/// without a client: memory that two threads only read, the same pattern
+/// as the client's cached reads. What the client's rows can reach.
+fn core_control(workload: &Workload, reads: usize) -> Result<f64, String> {
+    let Op::GetValue {
+        key,
+        default: DefaultValue::Bool(default),
+    } = &workload.op
+    else {
+        return Err(format!("{}: not a bool get_value workload", workload.id));
+    };
+    let config = workload.config.parse()?;
+    Ok(scaling_of(|| {
+        let mut sink = Sink::checksum();
+        for index in 0..reads {
+            core_get(&config, key, *default, workload.user(index), &mut sink);
+        }
+        std::hint::black_box(sink);
+    }))
 }
 
 /// `2 × time(work once) / time(work on two threads at once)`, median of five.
