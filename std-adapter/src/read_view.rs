@@ -133,39 +133,36 @@ impl Published {
                 .find(|view| view.client == self.id && view.generation == generation)
                 .cloned()
         });
-        match cached {
-            Ok(Some(view)) => f(&view.snapshot, view.default_user.as_deref()),
-            Ok(None) => self.read_and_remember(generation, f),
+        let view = match cached {
+            Ok(Some(view)) => view,
+            Ok(None) => self.load_and_remember(generation),
             // The thread is exiting and its cache is gone.
-            Err(_) => self.read_cells(f),
-        }
+            Err(_) => self.load(generation),
+        };
+        // Called in one place: the cold paths above return a view instead
+        // of taking `f`, so its environment is never built for them.
+        f(&view.snapshot, view.default_user.as_deref())
     }
 
-    /// The first read of this thread after a change: from the cells, and
-    /// the view kept for the next reads. Out of line: it is rare.
+    /// The first read of this thread after a change: the view from the
+    /// cells, kept for the next reads. Out of line: it is rare.
     #[cold]
     #[inline(never)]
-    fn read_and_remember<R>(
-        &self,
-        generation: u64,
-        f: impl FnOnce(&Snapshot, Option<&User>) -> R,
-    ) -> R {
-        let view = Rc::new(View {
+    fn load_and_remember(&self, generation: u64) -> Rc<View> {
+        let view = self.load(generation);
+        self.remember(Rc::clone(&view));
+        view
+    }
+
+    #[cold]
+    fn load(&self, generation: u64) -> Rc<View> {
+        Rc::new(View {
             client: self.id,
             generation,
             snapshot: self.snapshot.load_full(),
             default_user: self.default_user.load_full(),
             retired: Arc::clone(&self.retired),
-        });
-        self.remember(Rc::clone(&view));
-        f(&view.snapshot, view.default_user.as_deref())
-    }
-
-    #[cold]
-    fn read_cells<R>(&self, f: impl FnOnce(&Snapshot, Option<&User>) -> R) -> R {
-        let snapshot = self.snapshot.load();
-        let default_user = self.default_user.load();
-        f(&snapshot, default_user.as_deref())
+        })
     }
 
     /// Keeps `view` in the thread's cache, replacing this client's older view
