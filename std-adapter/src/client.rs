@@ -1142,11 +1142,12 @@ mod tests {
 
     #[test]
     fn only_a_client_that_may_fetch_runs_a_poller() -> Result<(), ClientError> {
-        let overrides =
-            || FlagOverrides::from_map([("flag", true.into())], OverrideBehaviour::LocalOnly);
         let local = Client::get(
             "configcat-sdk-1/UNIT-TEST-LOCAL-ONLY-1/1234567890123456789012",
-            ClientOptions::default().flag_overrides(overrides()),
+            ClientOptions::default().flag_overrides(FlagOverrides::from_map(
+                [("flag", true.into())],
+                OverrideBehaviour::LocalOnly,
+            )),
         )?;
         assert_eq!(background_threads(&local), 0);
         assert!(local.get_value("flag", false, None));
@@ -1165,7 +1166,14 @@ mod tests {
         assert_eq!(background_threads(&remote), 1);
         assert!(remote.get_value("flag", false, None));
         remote.close();
-        assert_eq!(background_threads(&remote), 0);
+        // Its end is awaited (close gives threads only a short grace).
+        let running = lock(&remote.inner.running_threads);
+        let (running, _) = remote
+            .inner
+            .thread_ended
+            .wait_timeout_while(running, Duration::from_secs(10), |running| *running > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        assert_eq!(*running, 0);
         Ok(())
     }
 }
