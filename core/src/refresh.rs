@@ -702,6 +702,15 @@ impl Refresher {
         }
     }
 
+    /// Whether the client ever has something to do on its own schedule (a
+    /// poll, a cache read while offline, the end of max init wait): auto
+    /// polling, unless local-only. An offline client may go online later.
+    /// Adapters that run a background task for it need none otherwise.
+    #[must_use]
+    pub const fn runs_in_background(&self) -> bool {
+        matches!(self.options.polling, PollingMode::Auto { .. }) && !self.options.local_only
+    }
+
     /// When an offline auto-polling client with an external cache should read
     /// that cache next (ConfigCat's shared-cache pattern: one online writer,
     /// many offline readers follow it once per poll interval). `None` when
@@ -1670,5 +1679,9 @@ mod tests {
         );
         assert_eq!(local.cache_state(1_000), CacheState::LocalOverridesOnly);
         assert!(local.handle_cache_payload(0, "1\ne\n{}", &NoLog).is_none());
+        assert!(!local.runs_in_background());
+        assert!(r.runs_in_background());
+        let lazy = refresher(RefreshOptions::new(PollingMode::Lazy { ttl_ms: 1_000 }));
+        assert!(!lazy.runs_in_background());
     }
 }

@@ -253,10 +253,7 @@ impl Client {
         }
         drop(started);
         let mut threads = Vec::new();
-        // Local only, the poller would never fetch: no thread sleeps for it.
-        if matches!(inner.options.polling_mode, PollingMode::Auto { .. })
-            && !inner.options.is_local_only()
-        {
+        if lock(&inner.state).refresher.runs_in_background() {
             threads.push(self.spawn_background(Self::poll_loop));
             // The poller may be stuck in a slow first fetch when max init wait
             // ends; this timer reports readiness then, without waiting for it.
