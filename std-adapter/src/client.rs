@@ -92,13 +92,12 @@ struct State {
 struct Inner {
     sdk_key: String,
     options: ClientOptions,
-    /// The snapshot and default user, for readers.
+    /// The snapshot, the default user and whether the client is closed, for readers.
     published: Published,
     state: Mutex<State>,
     /// Signalled when a fetch finishes, on close, and when going online.
     changed: Condvar,
     transport: Transport,
-    closed: AtomicBool,
     /// Set once reads may stop waiting for the first config.
     initialized: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -210,7 +209,6 @@ impl Client {
             }),
             changed: Condvar::new(),
             transport,
-            closed: AtomicBool::new(false),
             initialized: AtomicBool::new(initialized),
             threads: Mutex::new(Vec::new()),
             running_threads: Mutex::new(0),
@@ -301,7 +299,7 @@ impl Client {
             return;
         }
         let mut state = lock(&self.inner.state);
-        while !state.started && !self.inner.closed.load(Ordering::Acquire) {
+        while !state.started && !self.is_closed() {
             state = self
                 .inner
                 .changed
@@ -590,7 +588,7 @@ impl Client {
         let mut state = lock(&self.inner.state);
         loop {
             let now = now_ms();
-            if state.refresher.is_initialized(now) || self.inner.closed.load(Ordering::Acquire) {
+            if state.refresher.is_initialized(now) || self.is_closed() {
                 break;
             }
             let deadline = [state.refresher.init_deadline_ms(), give_up_at]
@@ -710,7 +708,7 @@ impl Client {
         } else if state.refresher.is_fetching() {
             // Share the fetch in flight instead of starting another.
             let generation = state.generation;
-            while state.generation == generation && !self.inner.closed.load(Ordering::Acquire) {
+            while state.generation == generation && !self.is_closed() {
                 state = self
                     .inner
                     .changed
@@ -751,7 +749,7 @@ impl Client {
         loop {
             let result = self.inner.transport.get(&request);
             let mut state = lock(&self.inner.state);
-            if self.inner.closed.load(Ordering::Acquire) {
+            if self.is_closed() {
                 // `close` did not wait for this request: end the refresh quietly, publishing nothing.
                 return state.refresher.handle_transport_error(
                     TransportErrorKind::Other,
@@ -857,7 +855,7 @@ impl Client {
 
     fn poll_loop(&self) {
         loop {
-            if self.inner.closed.load(Ordering::Acquire) {
+            if self.is_closed() {
                 return;
             }
             let now = now_ms();
@@ -894,7 +892,7 @@ impl Client {
             .flatten()
             .min();
             let state = lock(&self.inner.state);
-            if self.inner.closed.load(Ordering::Acquire) {
+            if self.is_closed() {
                 return;
             }
             let _unused = match wake_at {
@@ -921,7 +919,7 @@ impl Client {
     fn report_ready_at_init_deadline(&self) {
         let mut state = lock(&self.inner.state);
         loop {
-            if state.ready_reported || self.inner.closed.load(Ordering::Acquire) {
+            if state.ready_reported || self.is_closed() {
                 return;
             }
             let now = now_ms();
@@ -980,7 +978,7 @@ impl Client {
         loop {
             {
                 let state = lock(&self.inner.state);
-                if self.inner.closed.load(Ordering::Acquire) {
+                if self.is_closed() {
                     return;
                 }
                 let (guard, _) = self
@@ -990,7 +988,7 @@ impl Client {
                     .unwrap_or_else(PoisonError::into_inner);
                 drop(guard);
             }
-            if self.inner.closed.load(Ordering::Acquire) {
+            if self.is_closed() {
                 return;
             }
             let current = file_stamp(path);
@@ -1060,10 +1058,9 @@ impl Client {
         {
             // Taking the state lock orders the flag with waiters' checks.
             let _state = lock(&self.inner.state);
-            self.inner.closed.store(true, Ordering::Release);
+            // Threads' cached views would otherwise keep its config alive.
+            self.inner.published.close();
         }
-        // Threads' cached views would keep its config alive.
-        self.inner.published.retire();
         self.inner.changed.notify_all();
         let threads = std::mem::take(&mut *lock(&self.inner.threads));
         // A hook on a background thread may call `close`: that thread is still running.
@@ -1098,7 +1095,7 @@ impl Client {
     /// Whether [`Client::close`] was called.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        self.inner.closed.load(Ordering::Acquire)
+        self.inner.published.is_closed()
     }
 }
 

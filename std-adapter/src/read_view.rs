@@ -11,7 +11,7 @@
 //!
 //! A thread's cache keeps the snapshots of the last few clients it read
 //! until it reads them again after a change, reads other clients, or exits.
-//! A closed (retired) client's view is dropped by the thread that closes it
+//! A closed client's view is dropped by the thread that closes it
 //! at once, and by every other thread at its next update of its cache.
 
 use std::cell::RefCell;
@@ -40,8 +40,9 @@ pub(crate) struct Published {
     generation: AtomicU64,
     snapshot: ArcSwap<Snapshot>,
     default_user: ArcSwapOption<User>,
-    /// Set when the client is closed: threads stop keeping its view.
-    retired: Arc<AtomicBool>,
+    /// Set when the client is closed (shared with its views): threads stop
+    /// keeping them.
+    closed: Arc<AtomicBool>,
 }
 
 /// One client's state as a thread last saw it. Aligned to two cache lines
@@ -53,12 +54,12 @@ struct View {
     generation: u64,
     snapshot: Arc<Snapshot>,
     default_user: Option<Arc<User>>,
-    retired: Arc<AtomicBool>,
+    closed: Arc<AtomicBool>,
 }
 
 impl View {
-    fn is_retired(&self) -> bool {
-        self.retired.load(Ordering::Acquire)
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -82,20 +83,25 @@ impl Published {
             generation: AtomicU64::new(0),
             snapshot: ArcSwap::from_pointee(snapshot),
             default_user: ArcSwapOption::new(default_user.map(Arc::new)),
-            retired: Arc::new(AtomicBool::new(false)),
+            closed: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// The client is closed: no thread keeps its view from now on. This
+    /// Marks the client closed: no thread keeps its view from now on. This
     /// thread's goes at once; the others' at their next cache update (they
     /// cannot be reached from here). Reads still work, from the cells.
-    pub(crate) fn retire(&self) {
-        self.retired.store(true, Ordering::Release);
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         let _ = VIEWS.try_with(|views| {
             if let Ok(mut views) = views.try_borrow_mut() {
-                drop_retired(&mut views);
+                drop_closed(&mut views);
             }
         });
+    }
+
+    /// Whether [`Published::close`] was called.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// The current snapshot, straight from the cell (for writers and rare reads).
@@ -161,7 +167,7 @@ impl Published {
             generation,
             snapshot: self.snapshot.load_full(),
             default_user: self.default_user.load_full(),
-            retired: Arc::clone(&self.retired),
+            closed: Arc::clone(&self.closed),
         })
     }
 
@@ -173,8 +179,8 @@ impl Published {
             let Ok(mut views) = views.try_borrow_mut() else {
                 return;
             };
-            drop_retired(&mut views);
-            if view.is_retired() {
+            drop_closed(&mut views);
+            if view.is_closed() {
                 return;
             }
             let slot = views
@@ -194,9 +200,9 @@ impl Published {
     }
 }
 
-fn drop_retired(views: &mut Views) {
+fn drop_closed(views: &mut Views) {
     for slot in views {
-        if slot.as_ref().is_some_and(|view| view.is_retired()) {
+        if slot.as_ref().is_some_and(|view| view.is_closed()) {
             *slot = None;
         }
     }
@@ -286,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn a_retired_client_is_not_kept_in_threads_caches() {
+    fn a_closed_client_is_not_kept_in_threads_caches() {
         // Holders of the current snapshot besides its cell: threads' views.
         fn views_holding(published: &Published) -> usize {
             Arc::strong_count(&published.snapshot.load_full()) - 2
@@ -300,21 +306,21 @@ mod tests {
         assert_eq!(flag(&closing), Some(true));
         std::thread::scope(|scope| {
             let (cached, wait_cached) = std::sync::mpsc::channel();
-            let (retired, wait_retired) = std::sync::mpsc::channel();
+            let (closed, wait_closed) = std::sync::mpsc::channel();
             let (closing, other) = (&closing, &other);
             scope.spawn(move || {
                 assert_eq!(flag(closing), Some(true));
                 cached.send(()).ok();
-                wait_retired.recv().ok();
+                wait_closed.recv().ok();
                 // Its next cache update (a first read of another client).
                 assert_eq!(flag(other), None);
             });
             wait_cached.recv().ok();
             assert_eq!(views_holding(closing), 2);
             // The closing thread's own view goes at once.
-            closing.retire();
+            closing.close();
             assert_eq!(views_holding(closing), 1);
-            retired.send(()).ok();
+            closed.send(()).ok();
         });
         assert_eq!(views_holding(&closing), 0);
         // Still readable, from the cells, and not cached again.
