@@ -420,24 +420,13 @@ impl Client {
     #[must_use]
     pub fn get_all_values(&self, user: Option<&User>) -> BTreeMap<String, OwnedValue> {
         // Collected, then built in one go: `BTreeMap`'s bulk build sorts a
-        // list once instead of searching the tree for every insert. Sized
-        // up front: growing it reallocated and copied it three times for 16
-        // settings, 4 % of the call (a config swapped in between only makes
-        // the size a guess).
-        let mut values = Vec::with_capacity(self.setting_count());
-        self.for_each_value(user, |key, value| {
+        // list once instead of searching the tree for every insert. The
+        // list is sized by the config in hand: growing it reallocated and
+        // copied it three times for 16 settings, 4 % of the call.
+        let values = self.fold_values(user, Vec::with_capacity, |values, key, value| {
             values.push((key.to_owned(), value.to_owned_value()));
         });
         BTreeMap::from_iter(values)
-    }
-
-    fn setting_count(&self) -> usize {
-        self.inner.published.read(|snapshot, _| {
-            snapshot
-                .effective
-                .as_ref()
-                .map_or(0, |config| config.settings().len())
-        })
     }
 
     /// Calls `f` with the key and value of every setting for `user` (or the
@@ -470,29 +459,45 @@ impl Client {
     /// # Ok::<(), configcat_std::ClientError>(())
     /// ```
     pub fn for_each_value(&self, user: Option<&User>, mut f: impl FnMut(&str, Value<'_>)) {
+        self.fold_values(user, |_| (), |(), key, value| f(key, value));
+    }
+
+    /// Every setting's value folded into an accumulator that `start` makes
+    /// once the number of settings is known; what `for_each_value` and
+    /// `get_all_values` share.
+    fn fold_values<A>(
+        &self,
+        user: Option<&User>,
+        start: impl FnOnce(usize) -> A,
+        mut add: impl FnMut(&mut A, &str, Value<'_>),
+    ) -> A {
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
             // The hooks want every evaluation's details.
-            for details in self.get_all_value_details(user) {
+            let all = self.get_all_value_details(user);
+            let mut accumulator = start(all.len());
+            for details in &all {
                 if let Some(value) = &details.value {
-                    f(&details.key, value.as_value());
+                    add(&mut accumulator, &details.key, value.as_value());
                 }
             }
-            return;
+            return accumulator;
         }
         self.ensure_fresh();
         self.inner.published.read(|snapshot, default_user| {
             let Some(config) = &snapshot.effective else {
                 self.report_config_missing("<all>", None);
-                return;
+                return start(0);
             };
+            let mut accumulator = start(config.settings().len());
             let facade = self.sink();
             let sink: &dyn LogSink = if facade.is_silent() { &NoLog } else { &facade };
             config.for_each_value(user.or(default_user), sink, |key, value| {
                 if let Ok(value) = value {
-                    f(key, value);
+                    add(&mut accumulator, key, value);
                 }
             });
-        });
+            accumulator
+        })
     }
 
     /// The details of every setting's evaluation for `user` (or the default user).
