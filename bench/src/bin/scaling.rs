@@ -55,10 +55,6 @@ fn run(reads: usize) -> Result<(), String> {
         "{:<8} {:>14} {:>14} {:>10} {:>14}",
         "", "1 thread", "2 threads", "scaling", "vs machine"
     );
-    println!(
-        "{:<8} {:>14} {:>14} {:>9.2}x {:>13.2}x",
-        "control", "-", "-", machine, 1.0
-    );
     let control_row = |name: &str, scaling: f64| {
         println!(
             "{name:<8} {:>14} {:>14} {scaling:>9.2}x {:>13.2}x",
@@ -67,6 +63,7 @@ fn run(reads: usize) -> Result<(), String> {
             scaling / machine
         );
     };
+    control_row("control", machine);
     control_row("sha1", sha1_control(suite.workload("W3")?));
     control_row("core W1", core_control(suite.workload("W1")?, reads)?);
     for id in ["W1", "W2", "W3"] {
