@@ -50,7 +50,7 @@ fn run(reads: usize) -> Result<(), String> {
     let suite = Suite::load()?;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     println!("{cores} cores; {reads} reads per thread; median of 5 rounds");
-    let machine = control();
+    let machine = control()?;
     println!(
         "{:<8} {:>14} {:>14} {:>10} {:>14}",
         "", "1 thread", "2 threads", "scaling", "vs machine"
@@ -64,67 +64,37 @@ fn run(reads: usize) -> Result<(), String> {
         );
     };
     control_row("control", machine);
-    control_row("sha1", sha1_control(suite.workload("W3")?));
+    control_row("sha1", sha1_control(suite.workload("W3")?)?);
     control_row("core W1", core_control(suite.workload("W1")?, reads)?);
     for id in ["W1", "W2", "W3"] {
         let workload = suite.workload(id)?;
         let client = std_client(&workload.config)?;
         let reads = reads - reads % USERS;
         // The checksum of `reads` iterations is the checksum of the 1,024
-        // users repeated; check one thread's against a fresh run.
-        let expected = read(&client, workload, reads)?.1;
-        let mut ratios = Vec::new();
-        let mut one_times = Vec::new();
-        let mut two_times = Vec::new();
-        for _ in 0..5 {
-            let (one, check) = read(&client, workload, reads)?;
-            if check != expected {
-                return Err(format!("{id}: checksum changed"));
+        // users repeated; every run's is checked against a first one.
+        let expected = read(&client, workload, reads)?;
+        let scaling = scaling_of(|| {
+            if read(&client, workload, reads)? == expected {
+                Ok(())
+            } else {
+                Err(format!("{id}: checksum changed"))
             }
-            let barrier = Barrier::new(2);
-            let start = Instant::now();
-            let results: Vec<Result<(Duration, Sink), String>> = std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..2)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            barrier.wait();
-                            read(&client, workload, reads)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Err("thread panicked".into())))
-                    .collect()
-            });
-            let two = start.elapsed();
-            for result in results {
-                if result?.1 != expected {
-                    return Err(format!("{id}: checksum differs between threads"));
-                }
-            }
-            ratios.push(2.0 * one.as_secs_f64() / two.as_secs_f64());
-            one_times.push(one);
-            two_times.push(two);
-        }
+        })?;
         client.close();
-        ratios.sort_by(f64::total_cmp);
-        one_times.sort();
-        two_times.sort();
         let per_read = |total: Duration| total.as_secs_f64() * 1e9 / reads as f64;
         println!(
             "{id:<8} {:>11.1} ns {:>11.1} ns {:>9.2}x {:>13.2}x",
-            per_read(one_times[2]),
-            per_read(two_times[2]),
-            ratios[2],
-            ratios[2] / machine
+            per_read(scaling.one),
+            per_read(scaling.two),
+            scaling.ratio,
+            scaling.ratio / machine
         );
     }
     Ok(())
 }
 
-/// The machine's own two-thread scaling: a pure arithmetic loop, median of five.
-fn control() -> f64 {
+/// The machine's own two-thread scaling: a pure arithmetic loop.
+fn control() -> Result<f64, String> {
     fn spin(rounds: u64) -> u64 {
         let mut x = 1_u64;
         for i in 0..rounds {
@@ -133,20 +103,24 @@ fn control() -> f64 {
         x
     }
     const ROUNDS: u64 = 200_000_000;
-    scaling_of(|| {
+    let scaling = scaling_of(|| {
         std::hint::black_box(spin(std::hint::black_box(ROUNDS)));
-    })
+        Ok(())
+    })?;
+    Ok(scaling.ratio)
 }
 
 /// The machine's two-thread scaling on W3's floor: bare SHA-1 of the same
 /// inputs, which a hash-bound read cannot scale past.
-fn sha1_control(workload: &Workload) -> f64 {
+fn sha1_control(workload: &Workload) -> Result<f64, String> {
     let inputs = sha1_inputs(workload);
-    scaling_of(|| {
+    let scaling = scaling_of(|| {
         for (key, identifier) in inputs.iter().cycle().take(2_000_000) {
             std::hint::black_box(bare_sha1(key, identifier));
         }
-    })
+        Ok(())
+    })?;
+    Ok(scaling.ratio)
 }
 
 /// The machine's two-thread scaling on W1's reads through a parsed config,
@@ -161,41 +135,70 @@ fn core_control(workload: &Workload, reads: usize) -> Result<f64, String> {
         return Err(format!("{}: not a bool get_value workload", workload.id));
     };
     let config = workload.config.parse()?;
-    Ok(scaling_of(|| {
+    let scaling = scaling_of(|| {
         let mut sink = Sink::checksum();
         for index in 0..reads {
             core_get(&config, key, *default, workload.user(index), &mut sink);
         }
         std::hint::black_box(sink);
-    }))
+        Ok(())
+    })?;
+    Ok(scaling.ratio)
 }
 
-/// `2 × time(work once) / time(work on two threads at once)`, median of five.
-fn scaling_of(work: impl Fn() + Sync) -> f64 {
-    let mut ratios: Vec<f64> = (0..5)
-        .map(|_| {
-            let start = Instant::now();
-            work();
-            let one = start.elapsed();
-            let start = Instant::now();
-            std::thread::scope(|scope| {
-                scope.spawn(&work);
-                scope.spawn(&work);
-            });
-            2.0 * one.as_secs_f64() / start.elapsed().as_secs_f64()
-        })
-        .collect();
+/// Medians of five rounds, each timing `work` once alone, then on two
+/// threads at once (started together by a barrier).
+struct Scaling {
+    /// `2 × time(1 thread) / time(2 threads)`.
+    ratio: f64,
+    one: Duration,
+    two: Duration,
+}
+
+fn scaling_of(work: impl Fn() -> Result<(), String> + Sync) -> Result<Scaling, String> {
+    let (mut ratios, mut ones, mut twos) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let start = Instant::now();
+        work()?;
+        let one = start.elapsed();
+        let barrier = Barrier::new(2);
+        let start = Instant::now();
+        let results: Vec<Result<(), String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        work()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err("thread panicked".into())))
+                .collect()
+        });
+        let two = start.elapsed();
+        results.into_iter().collect::<Result<(), String>>()?;
+        ratios.push(2.0 * one.as_secs_f64() / two.as_secs_f64());
+        ones.push(one);
+        twos.push(two);
+    }
     ratios.sort_by(f64::total_cmp);
-    ratios[2]
+    ones.sort();
+    twos.sort();
+    Ok(Scaling {
+        ratio: ratios[2],
+        one: ones[2],
+        two: twos[2],
+    })
 }
 
-/// `reads` evaluations of the workload through `client`; the time and checksum.
-fn read(client: &Client, workload: &Workload, reads: usize) -> Result<(Duration, Sink), String> {
+/// `reads` evaluations of the workload through `client`, folded into a checksum.
+fn read(client: &Client, workload: &Workload, reads: usize) -> Result<Sink, String> {
     let Op::GetValue { key, default } = &workload.op else {
         return Err(format!("{}: not a get_value workload", workload.id));
     };
     let mut sink = Sink::checksum();
-    let start = Instant::now();
     for index in 0..reads {
         let user = workload.user(index);
         match default {
@@ -205,5 +208,5 @@ fn read(client: &Client, workload: &Workload, reads: usize) -> Result<(Duration,
             DefaultValue::Float(d) => std_get(client, key, d, user, &mut sink),
         }
     }
-    Ok((start.elapsed(), sink))
+    Ok(sink)
 }
