@@ -172,6 +172,15 @@ pub(crate) const fn byte_marks(word: u64, byte: u8) -> u64 {
     marks_below(word ^ (BYTE_ONES * byte as u64), 1)
 }
 
+/// Whether `byte` can start a JSON value (whitespace and `]` cannot).
+#[inline]
+const fn starts_value(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'"' | b'{' | b'[' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+    )
+}
+
 /// A position in a JSON text, read forward.
 #[derive(Clone)]
 pub(crate) struct Reader<'a> {
@@ -322,6 +331,21 @@ impl<'a> Reader<'a> {
     /// string to build or compare. `None` at the object's end.
     #[inline]
     pub(crate) fn next_member(&mut self, first: &mut bool) -> Result<Option<MemberName<'a>>> {
+        if let Some(letter) = self.compact_letter_member(*first) {
+            *first = false;
+            return Ok(Some(MemberName::Letter(letter)));
+        }
+        if self.bytes.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Ok(None);
+        }
+        self.next_member_in_general(first)
+    }
+
+    /// [`Reader::next_member`] for any layout. Out of line: the compact
+    /// one-letter case above is most members of a config.
+    #[inline(never)]
+    fn next_member_in_general(&mut self, first: &mut bool) -> Result<Option<MemberName<'a>>> {
         if !self.member_follows(first)? {
             return Ok(None);
         }
@@ -360,6 +384,34 @@ impl<'a> Reader<'a> {
         Ok(true)
     }
 
+    /// Compact JSON's usual member start, `,"t":` (`"t":` for the first
+    /// member), checked in one eight-byte load and consumed; `None`, the
+    /// reader left alone, for anything else (whitespace, other names, the
+    /// end of the object, too few bytes left), which the general path reads.
+    #[inline(always)]
+    fn compact_letter_member(&mut self, first: bool) -> Option<u8> {
+        let (&word, _) = self.bytes.get(self.pos..)?.split_first_chunk::<8>()?;
+        let word = u64::from_le_bytes(word);
+        // `"?":` after the comma, or at once for the first member.
+        let (word, length) = if first {
+            (word, 4)
+        } else if word & 0xFF == u64::from(b',') {
+            (word >> 8, 5)
+        } else {
+            return None;
+        };
+        const QUOTES_AND_COLON: u64 = b'"' as u64 | (b'"' as u64) << 16 | (b':' as u64) << 24;
+        if word & 0xFF_FF_00_FF != QUOTES_AND_COLON {
+            return None;
+        }
+        let letter = (word >> 8).to_le_bytes()[0];
+        if !letter.is_ascii_alphabetic() {
+            return None;
+        }
+        self.pos += length;
+        Some(letter)
+    }
+
     /// A one-letter name and its colon (`t":`), consumed; the reader is
     /// left alone for any other name.
     #[inline]
@@ -396,6 +448,29 @@ impl<'a> Reader<'a> {
     /// read); false at the array's end. `first` as for [`Reader::next_key`].
     #[inline]
     pub(crate) fn next_element(&mut self, first: &mut bool) -> Result<bool> {
+        // Compact JSON: `]`, or the element right after its `,` (or first).
+        match self.bytes.get(self.pos..self.pos + 2) {
+            Some(&[b']', _]) => {
+                self.pos += 1;
+                return Ok(false);
+            }
+            Some(&[b',', next]) if !*first && starts_value(next) => {
+                self.pos += 1;
+                return Ok(true);
+            }
+            Some(&[next, _]) if *first && starts_value(next) => {
+                *first = false;
+                return Ok(true);
+            }
+            _ => {}
+        }
+        self.next_element_in_general(first)
+    }
+
+    /// [`Reader::next_element`] for any layout, out of line as
+    /// [`Reader::next_member_in_general`] is.
+    #[inline(never)]
+    fn next_element_in_general(&mut self, first: &mut bool) -> Result<bool> {
         match self.peek() {
             Some(b']') => {
                 self.pos += 1;
@@ -854,21 +929,43 @@ mod tests {
             })
     }
 
+    /// How [`our_reading`] reads member names.
+    #[derive(Clone, Copy)]
+    enum Names {
+        /// [`Reader::next_key`]: every name as text.
+        Keys,
+        /// [`Reader::next_member`]: one-letter names as a byte.
+        Members,
+    }
+
     /// The same through [`Reader`]: a value rebuilt from what it reads.
-    fn our_reading(text: &str) -> core::result::Result<String, ErrorClass> {
-        fn value(reader: &mut Reader<'_>, out: &mut String) -> Result<()> {
+    fn our_reading(text: &str, names: Names) -> core::result::Result<String, ErrorClass> {
+        fn next_name(
+            reader: &mut Reader<'_>,
+            first: &mut bool,
+            names: Names,
+        ) -> Result<Option<String>> {
+            Ok(match names {
+                Names::Keys => reader.next_key(first)?.map(|key| key.into_owned()),
+                Names::Members => reader.next_member(first)?.map(|name| match name {
+                    MemberName::Letter(letter) => char::from(letter).to_string(),
+                    MemberName::Text(text) => text.into_owned(),
+                }),
+            })
+        }
+        fn value(reader: &mut Reader<'_>, out: &mut String, names: Names) -> Result<()> {
             match reader.peek_value()? {
                 b'{' => {
                     reader.begin_object("map")?;
                     out.push('{');
                     let mut first = true;
-                    while let Some(key) = reader.next_key(&mut first)? {
+                    while let Some(key) = next_name(reader, &mut first, names)? {
                         if !out.ends_with('{') {
                             out.push(',');
                         }
-                        out.push_str(&serde_json::Value::from(&*key).to_string());
+                        out.push_str(&serde_json::Value::from(key).to_string());
                         out.push(':');
-                        value(reader, out)?;
+                        value(reader, out, names)?;
                     }
                     out.push('}');
                 }
@@ -880,7 +977,7 @@ mod tests {
                         if !out.ends_with('[') {
                             out.push(',');
                         }
-                        value(reader, out)?;
+                        value(reader, out, names)?;
                     }
                     out.push(']');
                 }
@@ -909,7 +1006,7 @@ mod tests {
             Ok(())
         }
         let mut out = String::new();
-        read_document(text.as_bytes(), |reader| value(reader, &mut out))
+        read_document(text.as_bytes(), |reader| value(reader, &mut out, names))
             .map(|()| out)
             .map_err(|error| error.class)
     }
@@ -973,18 +1070,61 @@ mod tests {
         "\u{feff}{}",
         "{\"a\":1}}",
         "[\"\u{1}\"]",
+        // Compact members and elements, and their near misses, with
+        // eight bytes after each (members and elements are read in one
+        // eight-byte load when there are).
+        "{\"a\":1,\"b\":2,\"c\":{\"d\":[3,4,{\"e\":5}]}}",
+        "{\"a\":1\"b\":2,\"c\":3}",
+        "{\"a\":1x\"b\":2,\"c\":3}",
+        "{\"a\":1 \"b\":2,\"c\":3}",
+        "{\"a\":1,x\":2,\"c\":3}",
+        "{x\":1,\"b\":2,\"c\":3}",
+        "{\"a\":1,\"bc:2,\"c\":3}",
+        "{\"bc:1,\"c\":2,\"d\":3}",
+        "{\"a\":1,\"b\"x2,\"c\":3}",
+        "{\"a\":1,\"b\" :2,\"c\":3}",
+        "{\"a\":1 ,\"b\":2,\"c\":3}",
+        "{\"a\":1,,\"b\":2,\"c\":3}",
+        "{\"a\":1,\"b\":{\"c\":2\"d\":3},\"e\":4}",
+        "{\"a\":1,\"b\":2,}        ",
+        "{\"a\" :1,\"b\":2,\"c\":3}",
+        "{ \"a\":1,\"b\":2,\"c\":3}",
+        "{\"1\":3,\"_\":4,\"a\":1,\"\\u0062\":5,\"bc\":2,\"c\":7,\"é\":6}",
+        "{\"a\":{},\"b\":[],\"c\":\"\",\"d\":{\"e\":{}}}",
+        "{\"a\":1,\"b\":",
+        "{\"a\":1,\"b\"",
+        "[1,[2,[3]],{\"a\":[]},4,5]",
+        "[1,]        ",
+        "[,1,2,3,4,5]",
+        "[1,,2,3,4,5]",
+        "[1 2,3,4,5,6]",
+        "[1 ,2,3,4,5]",
+        "[1, 2,3,4,5]",
+        "[[1],[2]\"x\",3,4]",
+        "[1,x,3,4,5,6]",
+        "[\"a\",\"b\",tru]",
+        "[]        ",
+        "[ ]       ",
     ];
 
     #[test]
     fn reads_what_serde_json_reads() {
-        for text in DOCUMENTS {
-            assert_eq!(our_reading(text), serde_reading(text), "{text:?}");
-        }
-        // Every prefix of a document with every kind of value ends too early.
-        let full = r#"{"a":[1,-2.5e3,"x\u00e9\"",true,false,null,{"b":{}}]}"#;
-        for end in 0..full.len() {
-            let prefix = full.get(..end).unwrap_or_default();
-            assert_eq!(our_reading(prefix), serde_reading(prefix), "{prefix:?}");
+        for names in [Names::Keys, Names::Members] {
+            for text in DOCUMENTS {
+                assert_eq!(our_reading(text, names), serde_reading(text), "{text:?}");
+            }
+            // Every prefix of a document with every kind of value ends too
+            // early, compact or spaced (names read in one load, or not).
+            let compact =
+                r#"{"a":[1,-2.5e3,"x\u00e9\"",true,false,null,{"b":{},"c":[],"d":[{}]}]}"#;
+            let spaced = r#"{ "a" : [ 1 , "x" , { "b" : { } , "cd" : [ ] } ] , "e":0 }"#;
+            for full in [compact, spaced] {
+                for end in 0..full.len() {
+                    let prefix = full.get(..end).unwrap_or_default();
+                    let ours = our_reading(prefix, names);
+                    assert_eq!(ours, serde_reading(prefix), "{prefix:?}");
+                }
+            }
         }
     }
 
