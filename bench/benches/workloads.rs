@@ -7,7 +7,9 @@
 //! - `harness/*`: the checksum fold alone, to subtract from the above, and
 //!   for text workloads the returned `String` alone (what the std client
 //!   pays on top of the core's borrowed text);
-//! - `P1/*`: parsing, parse + first evaluation, client build to ready.
+//! - `P1/*`: parsing, parse + first evaluation, client build to ready; and
+//!   as their floor, serde_json reading the same document into
+//!   `IgnoredAny` (every byte checked, nothing kept).
 //!
 //! Each benchmark computes its workload's checksum over users 0..1023 and
 //! compares it with `expected_check` before it times anything; one
@@ -36,6 +38,7 @@ use configcat_bench::{
 use configcat_core::{Config, FlagValue, NoLog, User};
 use configcat_std::Client;
 use criterion::{BatchSize, Criterion};
+use serde::de::IgnoredAny;
 use sha2::{Digest, Sha256};
 
 fn main() {
@@ -342,6 +345,15 @@ fn parse(c: &mut Criterion, workload: &ParseWorkload) {
             BatchSize::PerIteration,
         );
     });
+    // What a widely used reader needs to check the document, building
+    // nothing: the part of a parse no data structure can save.
+    serde_json::from_slice::<IgnoredAny>(json).expect("serde_json reads the document");
+    group.bench_function(
+        format!("{} floor: serde_json IgnoredAny", workload.id),
+        |b| {
+            b.iter(|| serde_json::from_slice::<IgnoredAny>(black_box(json)).expect("read"));
+        },
+    );
     group.bench_function(format!("{} parse + first evaluation", workload.id), |b| {
         b.iter_batched(
             || (),
