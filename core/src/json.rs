@@ -448,7 +448,9 @@ impl<'a> Reader<'a> {
     /// read); false at the array's end. `first` as for [`Reader::next_key`].
     #[inline]
     pub(crate) fn next_element(&mut self, first: &mut bool) -> Result<bool> {
-        // Compact JSON: `]`, or the element right after its `,` (or first).
+        // Compact JSON: `]`, or an element's first byte right after its
+        // `,` (or the `[`). Anything else, whitespace or a trailing comma,
+        // is left to the general reader, so its errors are what they were.
         match self.bytes.get(self.pos..self.pos + 2) {
             Some(&[b']', _]) => {
                 self.pos += 1;
