@@ -11,6 +11,7 @@ use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use core::fmt;
 
 use crate::compact_str::CompactStr;
@@ -217,6 +218,16 @@ struct WireValue<'a> {
     float: Option<f64>,
 }
 
+impl WireValue<'_> {
+    /// How many of its members the value object has.
+    fn member_count(&self) -> usize {
+        usize::from(self.boolean.is_some())
+            + usize::from(self.text.is_some())
+            + usize::from(self.int.is_some())
+            + usize::from(self.float.is_some())
+    }
+}
+
 /// Reusable buffers of the parse. Lists are collected here and moved out
 /// into exactly sized slices once complete (no growth, no shrinking of
 /// each list's own vector); each buffer is used as a stack, so a list may
@@ -389,24 +400,48 @@ fn read_settings<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read
     reader.begin_object("a map of settings")?;
     let mut first = true;
     while let Some(key) = reader.next_key(&mut first)? {
-        settings.push(read_setting(reader, key, scratch)?);
+        settings.push(read_setting(reader, key, scratch, None)?);
     }
     Ok(settings)
 }
 
+/// How the values served by a setting's rules and % options are typed.
+#[derive(Clone, Copy)]
+enum ValueTyping<'s> {
+    /// By the setting's type (`None`: missing, or unknown to this SDK, so
+    /// no value is valid).
+    Known(Option<SettingType>),
+    /// The type comes later in the setting object. Each value is typed by
+    /// itself until the type is known, then kept only if it has that type.
+    /// A value object with more than one member (one of which the type
+    /// would have chosen) is noted here: the setting is then read again,
+    /// its type known.
+    Later(&'s Cell<bool>),
+}
+
+/// Reads a setting object; `type_code`, when a first read of the same
+/// object has found it, is its `t`.
 fn read_setting<'a>(
     reader: &mut Reader<'a>,
     key: Cow<'a, str>,
     scratch: &mut Scratch<'a>,
+    mut type_code: Option<Option<i64>>,
 ) -> Read<Setting> {
     // The values served by rules and % options are read as the setting's
-    // type: known from `t` when it comes first (as the CDN writes it), else
-    // looked up ahead, once, when the first of them is reached.
+    // type when `t` comes first. When it comes after them (members in
+    // alphabetical order, as in ConfigCat's test-suite configs and the
+    // benchmark workloads' ones), they are typed by themselves and checked
+    // against `t` at the end: one pass over the object, where a look ahead
+    // for `t` read the rules twice.
     let object_start = reader.clone();
-    let mut type_code: Option<Option<i64>> = None;
-    let value_type = |type_code: &mut Option<Option<i64>>| {
-        let code = *type_code.get_or_insert_with(|| find_setting_type(object_start.clone()));
-        setting_type_of(code).ok()
+    let two_membered_value = Cell::new(false);
+    let mut typed_later = false;
+    let mut typing = |type_code: Option<Option<i64>>| match type_code {
+        Some(code) => ValueTyping::Known(setting_type_of(code).ok()),
+        None => {
+            typed_later = true;
+            ValueTyping::Later(&two_membered_value)
+        }
     };
     let mut percentage_attribute: Option<Cow<'a, str>> = None;
     let mut rules: Box<[TargetingRule]> = Box::default();
@@ -421,14 +456,14 @@ fn read_setting<'a>(
         &["t", "a", "r", "p", "v", "i"],
         |reader, member| {
             match member {
-                // Looked up ahead already if a rule came first: the same code.
+                // Known already on a second read: the same code.
                 "t" => {
                     let code = optional_integer(reader)?;
                     type_code.get_or_insert(code);
                 }
                 "a" => percentage_attribute = optional_string(reader)?,
                 "r" => {
-                    let value_type = value_type(&mut type_code);
+                    let typing = typing(type_code);
                     rules = optional(reader, |reader| {
                         read_list(
                             reader,
@@ -437,7 +472,7 @@ fn read_setting<'a>(
                             |reader| {
                                 read_rule(
                                     reader,
-                                    value_type,
+                                    typing,
                                     (&mut scratch.conditions, conditions_start),
                                     &mut scratch.items,
                                     &mut scratch.options,
@@ -449,9 +484,9 @@ fn read_setting<'a>(
                     .unwrap_or_default();
                 }
                 "p" => {
-                    let value_type = value_type(&mut type_code);
+                    let typing = typing(type_code);
                     if let Some(options) =
-                        optional_percentage_options(reader, value_type, &mut scratch.options)?
+                        optional_percentage_options(reader, typing, &mut scratch.options)?
                     {
                         percentage_options = options;
                     }
@@ -465,10 +500,18 @@ fn read_setting<'a>(
     )?;
     let setting_type = setting_type_of(type_code.flatten());
     let value_type = setting_type.ok();
+    if typed_later {
+        if two_membered_value.get() {
+            scratch.conditions.truncate(conditions_start);
+            *reader = object_start;
+            return read_setting_again(reader, key, scratch, type_code.flatten());
+        }
+        keep_values_of_type(&mut rules, &mut percentage_options, value_type);
+    }
     Ok(Setting {
         key: Box::from(key),
         setting_type,
-        served: served(value, variation_id, value_type),
+        served: served(value, variation_id, ValueTyping::Known(value_type)),
         percentage_key: percentage_attribute
             .as_deref()
             .map_or(AttributeKey::Identifier, AttributeKey::of),
@@ -489,23 +532,50 @@ fn setting_type_of(code: Option<i64>) -> Result<SettingType, i64> {
     }
 }
 
-/// The setting type code of the setting object starting at `reader`, if it
-/// has a well-formed one; any problem is left for the real read to report.
-fn find_setting_type(mut reader: Reader<'_>) -> Option<i64> {
-    reader.begin_object("a setting").ok()?;
-    let mut first = true;
-    while let Some(member) = reader.next_member(&mut first).ok()? {
-        if member.is("t") {
-            return optional_integer(&mut reader).ok()?;
+/// Reads a setting object a second time, its type code known (or known to
+/// be missing) from the first read. Rare: only a value object with more
+/// than one member, before the type, needs it.
+#[cold]
+#[inline(never)]
+fn read_setting_again<'a>(
+    reader: &mut Reader<'a>,
+    key: Cow<'a, str>,
+    scratch: &mut Scratch<'a>,
+    type_code: Option<i64>,
+) -> Read<Setting> {
+    read_setting(reader, key, scratch, Some(type_code))
+}
+
+/// Invalidates the values served by `rules` and `options` that are not of
+/// `value_type` (all of them when it is `None`): what typing them by the
+/// setting's type as they were read would have made of them.
+fn keep_values_of_type(
+    rules: &mut [TargetingRule],
+    options: &mut [PercentageOption],
+    value_type: Option<SettingType>,
+) {
+    let rule_values = rules.iter_mut().flat_map(|rule| {
+        let (value, options): (Option<&mut Served>, &mut [PercentageOption]) = match &mut rule.then
+        {
+            RuleOutcome::Value(served) => (Some(served), &mut []),
+            RuleOutcome::PercentageOptions(options) => (None, options),
+            RuleOutcome::Missing => (None, &mut []),
+        };
+        value
+            .into_iter()
+            .chain(options.iter_mut().map(|option| &mut option.served))
+    });
+    let option_values = options.iter_mut().map(|option| &mut option.served);
+    for served in rule_values.chain(option_values) {
+        if served.value.value().map(|value| value.setting_type()) != value_type {
+            served.value = StoredValue::Invalid;
         }
-        reader.skip_value().ok()?;
     }
-    None
 }
 
 fn read_rule<'a>(
     reader: &mut Reader<'a>,
-    value_type: Option<SettingType>,
+    typing: ValueTyping<'_>,
     (setting_conditions, setting_start): (&mut Vec<Condition>, usize),
     items: &mut Vec<Cow<'a, str>>,
     options_scratch: &mut Vec<PercentageOption>,
@@ -535,8 +605,8 @@ fn read_rule<'a>(
                         )
                     })?;
                 }
-                "s" => served_value = optional(reader, |reader| read_served(reader, value_type))?,
-                "p" => options = optional_percentage_options(reader, value_type, options_scratch)?,
+                "s" => served_value = optional(reader, |reader| read_served(reader, typing))?,
+                "p" => options = optional_percentage_options(reader, typing, options_scratch)?,
                 _ => {}
             }
             Ok(())
@@ -562,7 +632,7 @@ fn read_rule<'a>(
 }
 
 /// A served value object (`{"v": ..., "i": ...}`).
-fn read_served(reader: &mut Reader<'_>, value_type: Option<SettingType>) -> Read<Served> {
+fn read_served(reader: &mut Reader<'_>, typing: ValueTyping<'_>) -> Read<Served> {
     let mut value = WireValue::default();
     let mut variation_id = None;
     read_object(reader, "a served value", &["v", "i"], |reader, member| {
@@ -573,12 +643,12 @@ fn read_served(reader: &mut Reader<'_>, value_type: Option<SettingType>) -> Read
         }
         Ok(())
     })?;
-    Ok(served(value, variation_id, value_type))
+    Ok(served(value, variation_id, typing))
 }
 
 fn optional_percentage_options(
     reader: &mut Reader<'_>,
-    value_type: Option<SettingType>,
+    typing: ValueTyping<'_>,
     scratch: &mut Vec<PercentageOption>,
 ) -> Read<Option<Box<[PercentageOption]>>> {
     if reader.null()? {
@@ -604,7 +674,7 @@ fn optional_percentage_options(
         )?;
         Ok(PercentageOption {
             percentage: percentage.unwrap_or(0),
-            served: served(value, variation_id, value_type),
+            served: served(value, variation_id, typing),
         })
     })
     .map(Some)
@@ -613,10 +683,19 @@ fn optional_percentage_options(
 fn served(
     value: WireValue<'_>,
     variation_id: Option<Cow<'_, str>>,
-    value_type: Option<SettingType>,
+    typing: ValueTyping<'_>,
 ) -> Served {
+    let value = match typing {
+        ValueTyping::Known(value_type) => stored_value(value, value_type),
+        ValueTyping::Later(two_membered) => {
+            if value.member_count() > 1 {
+                two_membered.set(true);
+            }
+            self_typed_value(value)
+        }
+    };
     Served {
-        value: stored_value(value, value_type),
+        value,
         variation_id: variation_id.map(CompactStr::from),
     }
 }
@@ -1131,6 +1210,74 @@ mod tests {
         assert!(config.get_value("c", false, None, &NoLog));
         let details = config.get_value_details("x", false, None, &NoLog);
         assert!(details.error.is_some(), "{details:?}");
+    }
+
+    /// Everything logged, as text.
+    #[derive(Default)]
+    struct Log(core::cell::RefCell<String>);
+
+    impl crate::LogSink for Log {
+        fn enabled(&self, _level: crate::LogLevel) -> bool {
+            true
+        }
+        fn event(&self, _level: crate::LogLevel, _id: crate::EventId, message: fmt::Arguments<'_>) {
+            let _ = fmt::Write::write_fmt(&mut *self.0.borrow_mut(), message);
+        }
+    }
+
+    #[test]
+    fn a_type_after_the_values_types_them_as_a_type_before_them() {
+        use crate::NoLog;
+        use alloc::format;
+        let user = crate::User::new("someone");
+        let values = [
+            r#"{"b":true}"#,
+            r#"{"s":"x"}"#,
+            r#"{"i":3}"#,
+            r#"{"d":1.5}"#,
+            r#"{"b":true,"s":"x"}"#,
+            r#"{"i":2,"d":2.5}"#,
+            "{}",
+            "null",
+        ];
+        let type_members = [
+            r#""t":0"#, r#""t":1"#, r#""t":2"#, r#""t":3"#, r#""t":9"#, "",
+        ];
+        for value in values {
+            // A rule's value (after a condition, or none), a rule's %
+            // option, the setting's % option.
+            let condition = r#"{"u":{"a":"Identifier","c":28,"s":"someone"}}"#;
+            let bodies = [
+                format!(r#""r":[{{"c":[],"s":{{"v":{value},"i":"r"}}}}]"#),
+                format!(r#""r":[{{"c":[{condition}],"s":{{"v":{value},"i":"r"}}}}]"#),
+                format!(r#""r":[{{"c":[],"p":[{{"p":100,"v":{value},"i":"o"}}]}}]"#),
+                format!(r#""p":[{{"p":100,"v":{value},"i":"o"}}]"#),
+            ];
+            for body in &bodies {
+                for t in type_members {
+                    let document = |members: [&str; 2]| {
+                        let members: Vec<&str> =
+                            members.into_iter().filter(|m| !m.is_empty()).collect();
+                        format!(r#"{{"f":{{"a":{{{}}}}}}}"#, members.join(","))
+                    };
+                    let first = Config::parse(document([t, body]).as_bytes()).unwrap();
+                    let last = Config::parse(document([body, t]).as_bytes()).unwrap();
+                    // The details, and the log (which shows each rule's value).
+                    let details = |config: &Config| {
+                        let log = Log::default();
+                        let details = format!(
+                            "{:?} {:?} {:?} {:?}",
+                            config.get_value_details("a", false, Some(&user), &NoLog),
+                            config.get_value_details("a", String::new(), Some(&user), &NoLog),
+                            config.get_value_details("a", 0_i64, Some(&user), &NoLog),
+                            config.get_value_details("a", 0.0_f64, Some(&user), &log),
+                        );
+                        details + &log.0.into_inner()
+                    };
+                    assert_eq!(details(&first), details(&last), "{body} with {t:?}");
+                }
+            }
+        }
     }
 
     #[test]
