@@ -549,6 +549,9 @@ fn read_setting_again<'a>(
 /// Invalidates the values served by `rules` and `options` that are not of
 /// `value_type` (all of them when it is `None`): what typing them by the
 /// setting's type as they were read would have made of them.
+///
+/// Out of line: settings whose type comes first never call it.
+#[inline(never)]
 fn keep_values_of_type(
     rules: &mut [TargetingRule],
     options: &mut [PercentageOption],
