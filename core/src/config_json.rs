@@ -244,7 +244,8 @@ struct Scratch<'a> {
 }
 
 /// Segment references are checked as they are read when the segments come
-/// first in the document (as the CDN writes it), else in one pass at the end.
+/// before the settings in the document, else in one pass at the end
+/// (members in alphabetical order put them after).
 #[derive(Default)]
 struct SegmentReferences {
     /// The number of segments, once they have been read.
