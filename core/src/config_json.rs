@@ -535,7 +535,9 @@ fn setting_type_of(code: Option<i64>) -> Result<SettingType, i64> {
 
 /// Reads a setting object a second time, its type code known (or known to
 /// be missing) from the first read. Rare: only a value object with more
-/// than one member, before the type, needs it.
+/// than one member, before the type, needs it. Out of line: the recursive
+/// call written in `read_setting` itself costs every setting's read (the
+/// large config's parse, 0.3 % of its instructions).
 #[cold]
 #[inline(never)]
 fn read_setting_again<'a>(
