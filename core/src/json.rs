@@ -172,13 +172,17 @@ pub(crate) const fn byte_marks(word: u64, byte: u8) -> u64 {
     marks_below(word ^ (BYTE_ONES * byte as u64), 1)
 }
 
-/// Whether `byte` can start a JSON value (whitespace and `]` cannot).
+/// The type of the value `byte` starts; `None` for a byte no value starts
+/// with (whitespace, `]`, ...).
 #[inline]
-const fn starts_value(byte: u8) -> bool {
-    matches!(
-        byte,
-        b'"' | b'{' | b'[' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
-    )
+const fn kind_starting_with(byte: u8) -> Option<Kind> {
+    Some(match byte {
+        b't' | b'f' => Kind::Bool,
+        b'-' | b'0'..=b'9' => Kind::Number,
+        b'"' => Kind::String,
+        b'n' | b'[' | b'{' => Kind::Other,
+        _ => return None,
+    })
 }
 
 /// A position in a JSON text, read forward.
@@ -270,13 +274,8 @@ impl<'a> Reader<'a> {
 
     /// The type of the next value, not consumed.
     pub(crate) fn peek_kind(&mut self) -> Result<Kind> {
-        Ok(match self.peek_value()? {
-            b't' | b'f' => Kind::Bool,
-            b'-' | b'0'..=b'9' => Kind::Number,
-            b'"' => Kind::String,
-            b'n' | b'[' | b'{' => Kind::Other,
-            _ => return Err(self.syntax("expected value")),
-        })
+        let byte = self.peek_value()?;
+        kind_starting_with(byte).ok_or_else(|| self.syntax("expected value"))
     }
 
     /// Whether the next value is `null`; consumes it if so.
@@ -456,11 +455,11 @@ impl<'a> Reader<'a> {
                 self.pos += 1;
                 return Ok(false);
             }
-            Some(&[b',', next]) if !*first && starts_value(next) => {
+            Some(&[b',', next]) if !*first && kind_starting_with(next).is_some() => {
                 self.pos += 1;
                 return Ok(true);
             }
-            Some(&[next, _]) if *first && starts_value(next) => {
+            Some(&[next, _]) if *first && kind_starting_with(next).is_some() => {
                 *first = false;
                 return Ok(true);
             }
