@@ -44,7 +44,7 @@ mod json;
 mod log_event;
 mod number;
 mod overrides;
-mod refresh;
+pub mod refresh;
 mod sdk_key;
 mod semver;
 mod user;
@@ -56,13 +56,7 @@ pub use config::{
 };
 pub use config_json::{ParseError, ParseErrorKind};
 pub use evaluate::{EvaluationDetails, EvaluationError, MAX_PREREQUISITE_DEPTH};
-pub use log_event::{EventId, LogLevel, LogSink, NoLog, emit, report_config_missing};
+pub use log_event::{EventId, LogLevel, LogSink, NoLog};
 pub use overrides::OverrideBehaviour;
-pub use refresh::{
-    CacheEntry, CachePayloadError, CacheState, DataGovernance, EU_ONLY_BASE_URL, FetchRequest,
-    FetchResponse, FetchStep, Fetched, GLOBAL_BASE_URL, PRODUCT_NAME, PollingMode, RefreshError,
-    RefreshOptions, RefreshUpdate, Refresher, TransportErrorKind,
-};
-pub use sdk_key::{SdkKeyError, cache_key, is_proxy_key, validate_sdk_key};
 pub use user::{COUNTRY, EMAIL, IDENTIFIER, User, UserValue};
 pub use value::{FlagValue, OwnedValue, SettingType, Value};

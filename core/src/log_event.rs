@@ -92,6 +92,8 @@ pub enum EventId {
     ClientOffline = 3200,
     /// A local-only override makes a refresh pointless.
     LocalOnlyRefreshIgnored = 3202,
+    /// Max init wait ended before the first config arrived: reads go on with what there is.
+    InitWaitExpired = 4200,
     /// The client was closed or its state changed (online/offline).
     ClientStateChanged = 5200,
     /// The evaluation log of one flag evaluation.

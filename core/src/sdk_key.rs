@@ -43,7 +43,7 @@ impl core::error::Error for SdkKeyError {}
 /// `configcat-proxy/...` keys).
 ///
 /// ```
-/// use configcat_core::{validate_sdk_key, SdkKeyError};
+/// use configcat_core::refresh::{SdkKeyError, validate_sdk_key};
 ///
 /// assert!(validate_sdk_key("configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012", false).is_ok());
 /// assert!(validate_sdk_key("PKDVCLf-Hq-h-kCzMp-L7Q/psuH7BGHoUmdONrzzUOY7A", false).is_ok());
@@ -93,7 +93,7 @@ fn is_key_part(part: &str) -> bool {
 ///
 /// ```
 /// assert_eq!(
-///     configcat_core::cache_key("configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012"),
+///     configcat_core::refresh::cache_key("configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012"),
 ///     "f83ba5d45bceb4bb704410f51b704fb6dfa19942"
 /// );
 /// ```

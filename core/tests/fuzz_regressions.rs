@@ -1,9 +1,14 @@
 //! Regression tests for what the fuzz targets (`fuzz/`) found. Each test
 //! names the target and states the broken invariant.
 
-use configcat_core::{
-    CacheEntry, Config, FetchResponse, FetchStep, NoLog, PollingMode, RefreshOptions, Refresher,
+use configcat_core::refresh::{
+    CacheEntry, FetchResponse, FetchStep, Instant, PollingMode, RefreshOptions, Refresher,
 };
+use configcat_core::{Config, NoLog};
+
+fn at(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
 
 const SDK_KEY: &str = "configcat-sdk-1/PKDVCLf-Hq-h-kCzMp-L7Q/HhOWfwVtZ0mb30i9wi17GQ";
 
@@ -48,10 +53,11 @@ fn variation_id_lookup_skips_values_that_did_not_parse() {
 #[test]
 fn an_etag_with_a_line_break_is_not_kept() {
     let options = RefreshOptions::new(PollingMode::Manual);
-    let mut refresher = Refresher::new(SDK_KEY, options, 0).expect("valid key");
-    refresher.start_fetch(1, &NoLog).expect("online");
+    let mut refresher = Refresher::new(SDK_KEY, options, Instant::ZERO).expect("valid key");
+    refresher.start_fetch(at(1), &NoLog).expect("online");
     let body = br#"{"f":{"flag":{"t":0,"v":{"b":true}}}}"#;
     let FetchStep::Done(update) = refresher.handle_response(
+        at(2),
         2,
         FetchResponse::new(200, Some("\"a\"\n{\"f\":{}}"), body),
         &NoLog,
@@ -67,7 +73,7 @@ fn an_etag_with_a_line_break_is_not_kept() {
         CacheEntry::new(2, "", std::str::from_utf8(body).unwrap()).payload()
     );
 
-    let next = refresher.start_fetch(3, &NoLog).expect("online");
+    let next = refresher.start_fetch(at(3), &NoLog).expect("online");
     assert_eq!(next.if_none_match, None);
     assert!(next.headers().all(|(name, _)| name != "If-None-Match"));
 }
@@ -78,15 +84,15 @@ fn an_etag_with_a_line_break_is_not_kept() {
 #[test]
 fn a_cache_entry_reusing_the_etag_with_another_config_is_published() {
     let options = RefreshOptions::new(PollingMode::Manual);
-    let mut refresher = Refresher::new(SDK_KEY, options, 0).expect("valid key");
+    let mut refresher = Refresher::new(SDK_KEY, options, Instant::ZERO).expect("valid key");
     let first = CacheEntry::new(10, "\"same\"", r#"{"f":{"a":{"t":0,"v":{"b":true}}}}"#);
     let second = CacheEntry::new(20, "\"same\"", r#"{"f":{"b":{"t":0,"v":{"b":true}}}}"#);
     let published = refresher
-        .handle_cache_payload(30, &first.payload(), &NoLog)
+        .handle_cache_payload(at(30), 30, &first.payload(), &NoLog)
         .expect("a first entry is published");
     assert_eq!(published.keys().collect::<Vec<_>>(), ["a"]);
     let published = refresher
-        .handle_cache_payload(40, &second.payload(), &NoLog)
+        .handle_cache_payload(at(40), 40, &second.payload(), &NoLog)
         .expect("another config under the same ETag is published too");
     assert_eq!(published.keys().collect::<Vec<_>>(), ["b"]);
     assert_eq!(refresher.entry(), Some(&second));
@@ -94,7 +100,7 @@ fn a_cache_entry_reusing_the_etag_with_another_config_is_published() {
     let confirmed = CacheEntry::new(50, "\"same\"", second.config_json());
     assert!(
         refresher
-            .handle_cache_payload(60, &confirmed.payload(), &NoLog)
+            .handle_cache_payload(at(60), 60, &confirmed.payload(), &NoLog)
             .is_none()
     );
     assert_eq!(refresher.entry(), Some(&confirmed));

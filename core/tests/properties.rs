@@ -2,7 +2,8 @@
 //! generated configs, users and payloads.
 #![cfg(test)]
 
-use configcat_core::{CacheEntry, Config, NoLog, User, UserValue, Value};
+use configcat_core::refresh::CacheEntry;
+use configcat_core::{Config, NoLog, User, UserValue, Value};
 use proptest::prelude::*;
 
 /// A text value drawn from a small alphabet, so that generated conditions

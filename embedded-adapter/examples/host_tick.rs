@@ -21,7 +21,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use configcat_cdn_stand_in::{CdnStandIn, Fault};
 use configcat_embedded::{
-    Client, ClientOptions, ConfigStorage, EventId, Fetched, LogLevel, LogSink, PollingMode, User,
+    Client, ClientOptions, ConfigStorage, EventId, Fetched, Instant, LogLevel, LogSink,
+    PollingMode, User,
 };
 use tcp_connection::TcpConnection;
 
@@ -84,7 +85,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let connect = || Ok::<_, tcp_connection::TcpError>(TcpConnection::new(Duration::from_secs(2)));
     let device = User::new("device-0042").with_custom("Firmware", "1.4.2");
 
-    // "SNTP": the real time once, then simulated seconds.
+    // "SNTP": the real time once, then simulated seconds; the monotonic
+    // clock is the uptime, from 0 at every boot.
     let boot_ms = u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis())?;
     let mut flash = Flash::default();
     let mut client = Client::new(
@@ -93,6 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         connect,
         &mut flash,
         SerialLog,
+        Instant::ZERO,
         boot_ms,
     )?;
     println!("storage key: {}", client.storage_key());
@@ -114,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("t={elapsed_s:>4}s  (the CDN is back)");
             cdn.clear_fault();
         }
-        if let Some(result) = client.tick(now_ms) {
+        if let Some(result) = client.tick(Instant::from_millis(now_ms - boot_ms), now_ms) {
             let outcome = match &result {
                 Ok(Fetched::New) => "new config".to_owned(),
                 Ok(Fetched::NotModified) => "304 not modified".to_owned(),
@@ -145,7 +148,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("reboot with the CDN down:");
     drop(cdn);
-    let mut client = Client::new(SDK_KEY, options, connect, &mut flash, SerialLog, end_ms)?;
+    let mut client = Client::new(
+        SDK_KEY,
+        options,
+        connect,
+        &mut flash,
+        SerialLog,
+        Instant::ZERO,
+        end_ms,
+    )?;
     println!(
         "  before any network use: LED {}",
         if client.get_value("ledEnabled", false, Some(&device)) {
@@ -154,7 +165,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "OFF"
         }
     );
-    if let Some(Err(error)) = client.tick(end_ms) {
+    if let Some(Err(error)) = client.tick(Instant::ZERO, end_ms) {
         println!("  first tick: {error}");
     }
     println!(

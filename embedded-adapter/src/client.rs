@@ -5,11 +5,12 @@ use alloc::format;
 use alloc::vec::Vec;
 use core::fmt;
 
-use configcat_core::{
-    CacheState, Config, EventId, FetchRequest, FetchStep, Fetched, FlagValue, LogLevel, LogSink,
-    PollingMode, RefreshError, RefreshOptions, RefreshUpdate, Refresher, SdkKeyError,
-    TransportErrorKind, User, Value, emit,
+use configcat_core::refresh::{
+    CacheEntry, CacheState, Due, FetchRequest, FetchStep, Fetched, Instant, PollingMode,
+    RefreshError, RefreshUpdate, Refresher, SdkKeyError, TransportErrorKind, emit,
+    report_config_missing,
 };
+use configcat_core::{Config, EventId, FlagValue, LogLevel, LogSink, User, Value};
 
 use crate::details::{EvaluationDetails, FlagError};
 use crate::options::ClientOptions;
@@ -24,11 +25,14 @@ use crate::transport::{self, Connector};
 /// - `S` keeps the last config across reboots ([`ConfigStorage`]),
 /// - `L` receives the log events ([`LogSink`]).
 ///
-/// Call [`Client::tick`] with the current Unix time in milliseconds from
-/// your main loop or a timer: it fetches when the polling mode says a fetch
-/// is due and otherwise returns at once. Flag reads ([`Client::get_value`]
-/// and friends) never touch the network; they evaluate the config in memory.
-/// The client has no threads, reads no clock and needs no atomics.
+/// Call [`Client::tick`] from your main loop or a timer with the time of
+/// the device's monotonic clock (an [`Instant`]: milliseconds since boot)
+/// and the wall clock's Unix milliseconds: it fetches when the polling mode
+/// says a fetch is due and otherwise returns at once. [`Client::next_tick`]
+/// says when that will be, so a device may sleep until then. Flag reads
+/// ([`Client::get_value`] and friends) never touch the network; they
+/// evaluate the config in memory. The client has no threads, reads no clock
+/// and needs no atomics.
 pub struct Client<K: Connector, S: ConfigStorage, L: LogSink> {
     refresher: Refresher,
     /// The parsed config: the only copy (the refresher keeps its JSON text).
@@ -70,7 +74,8 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> defmt::Format for Client<K, S, 
 }
 
 impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
-    /// A client for `sdk_key`, created at `now_ms` (Unix milliseconds).
+    /// A client for `sdk_key`, created at `now` on the device's monotonic
+    /// clock, when the wall clock reads `unix_ms`.
     ///
     /// It reads the persistent cache at once, so a device that boots offline
     /// serves its last config from the first read. A blob that cannot be
@@ -85,22 +90,26 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
         connector: K,
         storage: S,
         sink: L,
-        now_ms: u64,
+        now: Instant,
+        unix_ms: u64,
     ) -> Result<Self, SdkKeyError> {
-        let mut refresh_options = RefreshOptions::new(options.polling_mode)
-            .with_data_governance(options.data_governance)
-            .with_offline(options.offline)
+        let mut refresh_options = options
+            .refresh
             .with_sdk_version(env!("CARGO_PKG_VERSION"))
+            .with_local_only(false)
+            // Only this client writes its storage: nothing to follow.
+            .with_follow_cache(false)
             // The blob is written only when the config changes (flash wear), so
             // a 304 need not build a config-sized payload that nobody writes.
             .with_confirmation_payloads(false);
-        if let Some(base_url) = options.base_url {
-            refresh_options = refresh_options.with_base_url(base_url);
+        if let PollingMode::Auto { interval_ms, .. } = refresh_options.polling {
+            // Reads never wait on a device: there is no first config to wait for.
+            refresh_options.polling = PollingMode::Auto {
+                interval_ms,
+                max_init_wait_ms: 0,
+            };
         }
-        if let Some((connect_ms, read_ms)) = options.timeouts_ms {
-            refresh_options = refresh_options.with_timeouts_ms(connect_ms, read_ms);
-        }
-        let refresher = Refresher::new(sdk_key, refresh_options, now_ms)?;
+        let refresher = Refresher::new(sdk_key, refresh_options, now)?;
         let mut client = Self {
             storage_key: storage_key(refresher.cache_key()),
             refresher,
@@ -113,45 +122,45 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
             keep_connection: options.keep_connection,
             default_user: options.default_user,
         };
-        client.load_cache(now_ms);
+        client.load_cache(now, unix_ms);
         Ok(client)
     }
 
     // ---- refreshing --------------------------------------------------------
 
-    /// Call this from the main loop (or a timer) with the current Unix time in
-    /// milliseconds. When the polling mode says a fetch is due (auto polling:
-    /// the interval has passed since the last fetch or attempt; lazy loading:
-    /// the config is older than the TTL), it fetches the config, following
-    /// redirects, and returns how the refresh went; otherwise it returns
-    /// `None` at once. Calling it more often than needed is harmless.
+    /// Call this from the main loop (or a timer) with the time of the
+    /// device's monotonic clock and the wall clock's Unix milliseconds. When
+    /// a refresh is due (auto polling: the interval has passed since the last
+    /// fetch or attempt; lazy loading: the config is older than the TTL), it
+    /// fetches the config, following redirects, and returns how the refresh
+    /// went; otherwise it returns `None` at once. Calling it more often than
+    /// needed is harmless.
     ///
     /// A fetch blocks for as long as the connection takes (its own timeouts
-    /// bound it). The time is only used for scheduling and the cache's fetch
-    /// time; a clock that is not yet set (before SNTP) only delays or hastens
-    /// a fetch.
-    pub fn tick(&mut self, now_ms: u64) -> Option<Result<Fetched, RefreshError>> {
-        let due = match self.refresher.options().polling {
-            PollingMode::Auto { .. } => self
-                .refresher
-                .next_poll_ms()
-                .is_some_and(|next| next <= now_ms),
-            PollingMode::Lazy { .. } => self.refresher.lazy_fetch_due(now_ms),
-            _ => false,
-        };
-        due.then(|| self.refresh(now_ms))
+    /// bound it). Only the monotonic clock schedules; the wall clock is only
+    /// recorded as the stored config's fetch time, so one that is not yet set
+    /// (before SNTP) or that steps does not stop or hasten polling.
+    pub fn tick(&mut self, now: Instant, unix_ms: u64) -> Option<Result<Fetched, RefreshError>> {
+        if self.refresher.poll_timeout()? > now {
+            return None;
+        }
+        match self.refresher.handle_timeout(now, &self.sink)? {
+            Due::Fetch(request) => Some(self.run_refresh(now, unix_ms, request)),
+            // Not asked for (nothing else writes the storage), but harmless.
+            Due::ReadCache => {
+                self.load_cache(now, unix_ms);
+                None
+            }
+            Due::InitWaitExpired => None,
+        }
     }
 
-    /// When [`Client::tick`] will fetch next, in Unix milliseconds (`None`:
-    /// manual polling, or offline). A device may sleep until then; a tick
-    /// before it returns at once.
+    /// When [`Client::tick`] has something to do next (`None`: nothing is
+    /// scheduled, in manual polling or offline). A device may sleep until
+    /// then; a tick before it returns at once.
     #[must_use]
-    pub fn next_tick_ms(&self) -> Option<u64> {
-        match self.refresher.options().polling {
-            PollingMode::Auto { .. } => self.refresher.next_poll_ms(),
-            PollingMode::Lazy { .. } => self.refresher.lazy_due_at_ms(),
-            _ => None,
-        }
+    pub fn next_tick(&self) -> Option<Instant> {
+        self.refresher.poll_timeout()
     }
 
     /// Fetches the config now, whatever the polling mode ("force refresh").
@@ -159,9 +168,18 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     /// # Errors
     /// Why the refresh failed: offline, a wrong SDK key, an HTTP status or a
     /// transport error, an invalid config. The last good config stays in use.
-    pub fn refresh(&mut self, now_ms: u64) -> Result<Fetched, RefreshError> {
-        let request = self.refresher.start_fetch(now_ms, &self.sink)?;
-        let update = self.fetch(now_ms, request);
+    pub fn refresh(&mut self, now: Instant, unix_ms: u64) -> Result<Fetched, RefreshError> {
+        let request = self.refresher.start_fetch(now, &self.sink)?;
+        self.run_refresh(now, unix_ms, request)
+    }
+
+    fn run_refresh(
+        &mut self,
+        now: Instant,
+        unix_ms: u64,
+        request: FetchRequest,
+    ) -> Result<Fetched, RefreshError> {
+        let update = self.fetch(now, unix_ms, request);
         if !self.keep_connection {
             self.connection = None;
         }
@@ -169,7 +187,7 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     }
 
     /// Runs the HTTP exchanges of one refresh, following redirects.
-    fn fetch(&mut self, now_ms: u64, mut request: FetchRequest) -> RefreshUpdate {
+    fn fetch(&mut self, now: Instant, unix_ms: u64, mut request: FetchRequest) -> RefreshUpdate {
         loop {
             let mut connection = match self.connection.take() {
                 Some(connection) => connection,
@@ -190,7 +208,7 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
                     // the next refresh). After a failure it is dropped instead (below):
                     // a connection whose exchange broke off cannot start another.
                     self.connection = Some(connection);
-                    if (200..300).contains(&received.status) {
+                    if Refresher::wants_body(received.status) {
                         // Nobody reads while we fetch (`&mut self`): release the old
                         // config before the new one is parsed, so the two never
                         // share the heap. `restore_config` re-parses it if the
@@ -198,7 +216,8 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
                         self.config = None;
                     }
                     self.refresher.handle_owned_response(
-                        now_ms,
+                        now,
+                        unix_ms,
                         received.status,
                         received.etag.as_deref(),
                         received.body,
@@ -214,14 +233,6 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
             match step {
                 FetchStep::Fetch(next) => request = next,
                 FetchStep::Done(update) => return update,
-                // A step this adapter does not know: end the refresh cleanly.
-                _ => {
-                    return self.refresher.handle_transport_error(
-                        TransportErrorKind::Other,
-                        "unsupported refresh step",
-                        &self.sink,
-                    );
-                }
             }
         }
     }
@@ -266,23 +277,28 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
             .and_then(|entry| Config::parse(entry.config_json().as_bytes()).ok());
     }
 
-    fn load_cache(&mut self, now_ms: u64) {
+    /// Hands what the storage holds to the refresher (nothing, when it
+    /// cannot be read: the refresher is told either way).
+    fn load_cache(&mut self, now: Instant, unix_ms: u64) {
         let blob = match self.storage.load(&self.storage_key) {
-            Ok(Some(blob)) => blob,
-            Ok(None) => return,
+            Ok(blob) => blob,
             Err(error) => {
                 self.cache_read_failed(format_args!("{error}"));
-                return;
+                None
             }
         };
-        let Ok(payload) = core::str::from_utf8(&blob) else {
-            self.cache_read_failed(format_args!("The stored payload is not UTF-8 text."));
-            return;
+        let payload = match blob.as_deref().map(core::str::from_utf8) {
+            Some(Ok(payload)) => payload,
+            Some(Err(_)) => {
+                self.cache_read_failed(format_args!("The stored payload is not UTF-8 text."));
+                ""
+            }
+            None => "",
         };
         // Logs 2200 itself when the payload is truncated or malformed.
         if let Some(config) = self
             .refresher
-            .handle_cache_payload(now_ms, payload, &self.sink)
+            .handle_cache_payload(now, unix_ms, payload, &self.sink)
         {
             self.config = Some(config);
         }
@@ -394,7 +410,7 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     }
 
     fn report_config_missing(&self, key: &str, default: Option<Value<'_>>) {
-        configcat_core::report_config_missing(&self.sink, key, default);
+        report_config_missing(&self.sink, key, default);
     }
 
     /// The parsed config in use, if any.
@@ -407,15 +423,13 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     /// Unix milliseconds.
     #[must_use]
     pub fn fetch_time_ms(&self) -> Option<u64> {
-        self.refresher
-            .entry()
-            .map(configcat_core::CacheEntry::fetch_time_ms)
+        self.refresher.entry().map(CacheEntry::fetch_time_ms)
     }
 
-    /// How much flag data the client has at `now_ms`.
+    /// How much flag data the client has at `now` (the device's monotonic clock).
     #[must_use]
-    pub fn cache_state(&self, now_ms: u64) -> CacheState {
-        self.refresher.cache_state(now_ms)
+    pub fn cache_state(&self, now: Instant) -> CacheState {
+        self.refresher.cache_state(now)
     }
 
     // ---- settings --------------------------------------------------------------

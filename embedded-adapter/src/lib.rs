@@ -2,9 +2,13 @@
 //! microcontrollers.
 //!
 //! `#![no_std]` + `alloc`, no threads, no clock, no atomics. The application
-//! calls [`Client::tick`] with the current Unix time in milliseconds from its
-//! main loop; the client fetches when the core's refresh logic says a fetch is
-//! due and otherwise returns at once. Flag reads never touch the network.
+//! calls [`Client::tick`] from its main loop with the device's monotonic
+//! time (an [`Instant`], e.g. milliseconds since boot) and the wall clock's
+//! Unix milliseconds; the client fetches when the core's refresh logic says
+//! a fetch is due and otherwise returns at once, and [`Client::next_tick`]
+//! says when that will be. Only the monotonic clock schedules: a wall clock
+//! that SNTP sets or steps never stops polling or causes a burst of fetches.
+//! Flag reads never touch the network.
 //! HTTP goes through any blocking `embedded_svc::http::client::Connection`
 //! (esp-idf-svc's `EspHttpConnection` plugs in unchanged), the last config is
 //! kept across reboots in a [`ConfigStorage`] (esp-idf-svc's NVS through
@@ -13,26 +17,30 @@
 //! adapter.
 //!
 //! ```no_run
-//! use configcat_embedded::{Client, ClientOptions, NoLog, NoStorage, User};
+//! use configcat_embedded::{Client, ClientOptions, Instant, NoLog, NoStorage, User};
 //! use embedded_svc::http::client::Connection;
 //!
 //! /// `connect` makes an HTTP connection (on ESP-IDF:
-//! /// `|| EspHttpConnection::new(&configuration)`), `now_ms` reads the clock.
+//! /// `|| EspHttpConnection::new(&configuration)`), `uptime_ms` reads the
+//! /// device's monotonic timer and `unix_ms` its wall clock (0 before SNTP).
 //! fn run<C: Connection>(
 //!     connect: impl FnMut() -> Result<C, C::Error>,
-//!     now_ms: impl Fn() -> u64,
+//!     uptime_ms: impl Fn() -> u64,
+//!     unix_ms: impl Fn() -> u64,
 //! ) -> Result<(), configcat_embedded::SdkKeyError> {
+//!     let now = || Instant::from_millis(uptime_ms());
 //!     let mut client = Client::new(
 //!         "configcat-sdk-1/XXXXXXXXXXXXXXXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXX",
 //!         ClientOptions::default(),
 //!         connect,
 //!         NoStorage,
 //!         NoLog,
-//!         now_ms(),
+//!         now(),
+//!         unix_ms(),
 //!     )?;
 //!     let user = User::new("device-42");
 //!     loop {
-//!         client.tick(now_ms());
+//!         client.tick(now(), unix_ms());
 //!         let greeting: &str = client.get_value("greeting", "hello", Some(&user));
 //!         let led_on = client.get_value("ledEnabled", false, Some(&user));
 //!         # let _ = (greeting, led_on);
@@ -101,10 +109,13 @@ mod storage;
 mod transport;
 
 pub use client::Client;
+pub use configcat_core::refresh::{
+    CacheState, DataGovernance, Fetched, Instant, PollingMode, RefreshError, RefreshOptions,
+    SdkKeyError, TransportErrorKind,
+};
 pub use configcat_core::{
-    CacheState, Config, DataGovernance, EvaluationError, EventId, Fetched, FlagValue, LogLevel,
-    LogSink, NoLog, OwnedValue, PercentageOption, PollingMode, RefreshError, SdkKeyError,
-    SettingType, TargetingRule, TransportErrorKind, User, UserValue, Value,
+    Config, EvaluationError, EventId, FlagValue, LogLevel, LogSink, NoLog, OwnedValue,
+    PercentageOption, SettingType, TargetingRule, User, UserValue, Value,
 };
 pub use details::{EvaluationDetails, FlagError};
 #[cfg(feature = "defmt")]

@@ -1,8 +1,7 @@
 //! How a [`Client`](crate::Client) is set up.
 
-use alloc::string::String;
-
-use configcat_core::{DataGovernance, PollingMode, User};
+use configcat_core::User;
+use configcat_core::refresh::{DataGovernance, PollingMode, RefreshOptions};
 
 /// The default limit of a response body: 32 KiB. The largest config of
 /// ConfigCat's conformance suites is 28 KiB; raise it for larger configs
@@ -24,20 +23,18 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024;
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ClientOptions {
-    /// When [`Client::tick`](crate::Client::tick) fetches: auto polling
-    /// (every interval), lazy loading (when the config is older than the
-    /// TTL), or manual (only [`Client::refresh`](crate::Client::refresh)).
-    /// Reads never fetch, in any mode; max init wait has no meaning here.
-    pub polling_mode: PollingMode,
-    /// CDN region, used unless `base_url` is set.
-    pub data_governance: DataGovernance,
-    /// A custom base url (a ConfigCat Proxy, a test server).
-    pub base_url: Option<String>,
-    /// Start offline: no network use until [`Client::set_online`](crate::Client::set_online);
-    /// reads use the cached config.
-    pub offline: bool,
+    /// How the config is refreshed: polling mode, CDN region or base url,
+    /// offline start, the timeouts quoted in messages. The client sets the
+    /// rest (its version, local-only, how it writes its cache).
+    ///
+    /// [`Client::tick`](crate::Client::tick) fetches in auto polling (every
+    /// interval) and lazy loading (when the config is older than the TTL);
+    /// in manual polling only [`Client::refresh`](crate::Client::refresh)
+    /// does. Reads never fetch, in any mode, and never wait: max init wait
+    /// has no meaning here.
+    pub refresh: RefreshOptions,
     /// Largest response body accepted; a larger one fails the refresh with
-    /// [`TransportErrorKind::BodyTooLarge`](configcat_core::TransportErrorKind::BodyTooLarge).
+    /// [`TransportErrorKind::BodyTooLarge`](crate::TransportErrorKind::BodyTooLarge).
     pub max_body_bytes: usize,
     /// Keep the HTTP connection between refreshes (for keep-alive). Off by
     /// default: a connection's buffers, and a TLS session's, are then only
@@ -45,22 +42,15 @@ pub struct ClientOptions {
     pub keep_connection: bool,
     /// The user evaluations use when none is passed.
     pub default_user: Option<User>,
-    /// The connection's connect and read timeouts in ms, only quoted in
-    /// timeout messages (the timeouts themselves are the connection's).
-    pub timeouts_ms: Option<(u64, u64)>,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
         Self {
-            polling_mode: PollingMode::default(),
-            data_governance: DataGovernance::default(),
-            base_url: None,
-            offline: false,
+            refresh: RefreshOptions::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             keep_connection: false,
             default_user: None,
-            timeouts_ms: None,
         }
     }
 }
@@ -69,28 +59,37 @@ impl ClientOptions {
     /// Sets the polling mode.
     #[must_use]
     pub const fn with_polling_mode(mut self, polling_mode: PollingMode) -> Self {
-        self.polling_mode = polling_mode;
+        self.refresh.polling = polling_mode;
         self
     }
 
     /// Sets the CDN region.
     #[must_use]
     pub const fn with_data_governance(mut self, data_governance: DataGovernance) -> Self {
-        self.data_governance = data_governance;
+        self.refresh.data_governance = data_governance;
         self
     }
 
-    /// Sets a custom base url.
+    /// Sets a custom base url (a ConfigCat Proxy, a test server).
     #[must_use]
-    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
+    pub fn with_base_url(mut self, base_url: impl Into<alloc::string::String>) -> Self {
+        self.refresh.base_url = Some(base_url.into());
         self
     }
 
-    /// Starts offline.
+    /// Starts offline: no network use until
+    /// [`Client::set_online`](crate::Client::set_online); reads use the cached config.
     #[must_use]
     pub const fn with_offline(mut self, offline: bool) -> Self {
-        self.offline = offline;
+        self.refresh.offline = offline;
+        self
+    }
+
+    /// Sets the connection's connect and read timeouts in ms, only quoted in
+    /// timeout messages (the timeouts themselves are the connection's).
+    #[must_use]
+    pub const fn with_timeouts_ms(mut self, connect_ms: u64, read_ms: u64) -> Self {
+        self.refresh.timeouts_ms = Some((connect_ms, read_ms));
         self
     }
 
@@ -114,13 +113,6 @@ impl ClientOptions {
         self.default_user = Some(user);
         self
     }
-
-    /// Sets the timeouts quoted in timeout messages.
-    #[must_use]
-    pub const fn with_timeouts_ms(mut self, connect_ms: u64, read_ms: u64) -> Self {
-        self.timeouts_ms = Some((connect_ms, read_ms));
-        self
-    }
 }
 
 #[cfg(feature = "defmt")]
@@ -129,9 +121,9 @@ impl defmt::Format for ClientOptions {
         defmt::write!(
             f,
             "ClientOptions {{ polling_mode: {}, base_url: {}, offline: {}, max_body_bytes: {}, keep_connection: {} }}",
-            defmt::Debug2Format(&self.polling_mode),
-            self.base_url.as_deref(),
-            self.offline,
+            defmt::Debug2Format(&self.refresh.polling),
+            self.refresh.base_url.as_deref(),
+            self.refresh.offline,
             self.max_body_bytes,
             self.keep_connection,
         );

@@ -235,7 +235,7 @@ mod tests {
 
     #[test]
     fn storage_keys_fit_nvs() {
-        let cache_key = configcat_core::cache_key(
+        let cache_key = configcat_core::refresh::cache_key(
             "configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012",
         );
         let key = storage_key(&cache_key);

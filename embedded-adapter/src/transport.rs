@@ -14,7 +14,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use configcat_core::{FetchRequest, TransportErrorKind};
+use configcat_core::refresh::{FetchRequest, Refresher, TransportErrorKind};
 use embedded_svc::http::client::Connection;
 use embedded_svc::http::{Headers as _, Method, Status as _};
 use embedded_svc::io::ErrorKind;
@@ -135,7 +135,7 @@ pub(crate) fn exchange<C: Connection>(
             )
         })?),
     };
-    let body = if (200..300).contains(&status) {
+    let body = if Refresher::wants_body(status) {
         let announced = connection
             .header("Content-Length")
             .and_then(|length| length.trim().parse::<usize>().ok());
@@ -259,6 +259,7 @@ mod tests {
     use super::*;
     use alloc::borrow::ToOwned;
     use alloc::vec;
+    use configcat_core::refresh::Instant;
     use core::convert::Infallible;
     use embedded_svc::http::{Headers, Status};
     use embedded_svc::io::{ErrorType, Read, Write};
@@ -364,13 +365,15 @@ mod tests {
     }
 
     fn request() -> FetchRequest {
-        let mut refresher = configcat_core::Refresher::new(
+        let mut refresher = Refresher::new(
             "configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012",
-            configcat_core::RefreshOptions::default(),
-            0,
+            configcat_core::refresh::RefreshOptions::default(),
+            Instant::ZERO,
         )
         .unwrap();
-        refresher.start_fetch(0, &configcat_core::NoLog).unwrap()
+        refresher
+            .start_fetch(Instant::ZERO, &configcat_core::NoLog)
+            .unwrap()
     }
 
     #[test]

@@ -31,6 +31,11 @@ use embedded_svc::io::{ErrorType, Read, Write};
 
 const SDK_KEY: &str = "configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012";
 const T0: u64 = 1_700_000_000_000;
+
+/// The device's monotonic clock when the simulated wall clock reads `unix_ms`.
+const fn mono(unix_ms: u64) -> configcat_embedded::Instant {
+    configcat_embedded::Instant::from_millis(unix_ms - T0)
+}
 const INTERVAL: u64 = 60_000;
 
 /// Serves one canned response from borrowed bytes; allocates nothing.
@@ -222,9 +227,18 @@ fn peak_heap_of_a_fetch_of_the_largest_conformance_config() {
     // First boot, empty storage, first fetch.
     let mut storage = Ram::default();
     let (mut client, _) = heap.phase(|| {
-        Client::new(SDK_KEY, options.clone(), connector, &mut storage, NoLog, T0).unwrap()
+        Client::new(
+            SDK_KEY,
+            options.clone(),
+            connector,
+            &mut storage,
+            NoLog,
+            mono(T0),
+            T0,
+        )
+        .unwrap()
     });
-    let (result, first_fetch_peak) = heap.phase(|| client.tick(T0));
+    let (result, first_fetch_peak) = heap.phase(|| client.tick(mono(T0), T0));
     assert_eq!(result, Some(Ok(Fetched::New)));
     let retained = heap.current;
     // A flag read allocates nothing.
@@ -239,13 +253,15 @@ fn peak_heap_of_a_fetch_of_the_largest_conformance_config() {
 
     // 304: nothing but the request.
     status.set(304);
-    let (result, not_modified_peak) = heap.phase(|| client.tick(T0 + INTERVAL));
+    let (result, not_modified_peak) =
+        heap.phase(|| client.tick(mono(T0 + INTERVAL), T0 + INTERVAL));
     assert_eq!(result, Some(Ok(Fetched::NotModified)));
 
     // A changed config of the same size (new ETag): the old one is in memory when it starts.
     status.set(200);
     etag.set("\"v2\"");
-    let (result, change_peak) = heap.phase(|| client.tick(T0 + 2 * INTERVAL));
+    let (result, change_peak) =
+        heap.phase(|| client.tick(mono(T0 + 2 * INTERVAL), T0 + 2 * INTERVAL));
     assert_eq!(result, Some(Ok(Fetched::New)));
     drop(client);
     assert_eq!(
@@ -262,6 +278,7 @@ fn peak_heap_of_a_fetch_of_the_largest_conformance_config() {
             connector,
             &mut storage,
             NoLog,
+            mono(T0 + 3 * INTERVAL),
             T0 + 3 * INTERVAL,
         )
         .unwrap()

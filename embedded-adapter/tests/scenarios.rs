@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use configcat_cdn_stand_in::{CdnStandIn, Fault};
 use configcat_embedded::{
-    CacheState, Client, ClientOptions, ConfigStorage, Connector, Fetched, FlagError, LogSink,
-    PollingMode, RefreshError, TransportErrorKind, User, Value,
+    CacheState, Client, ClientOptions, ConfigStorage, Connector, Fetched, FlagError, Instant,
+    LogSink, PollingMode, RefreshError, TransportErrorKind, User, Value,
 };
-use support::{Capture, FileStorage, RamStorage, SDK_KEY, T0, tcp_connector};
+use support::{Capture, FileStorage, RamStorage, SDK_KEY, T0, mono, tcp_connector};
 
 const INTERVAL: u64 = 60_000;
 
@@ -51,7 +51,16 @@ fn boot<'a, S: ConfigStorage>(
     sink: &'a Capture,
     now: u64,
 ) -> Client<impl Connector + 'a, S, &'a Capture> {
-    Client::new(SDK_KEY, options, tcp_connector(made), storage, sink, now).unwrap()
+    Client::new(
+        SDK_KEY,
+        options,
+        tcp_connector(made),
+        storage,
+        sink,
+        mono(now),
+        now,
+    )
+    .unwrap()
 }
 
 fn led<K: Connector, S: ConfigStorage, L: LogSink>(client: &Client<K, S, L>) -> bool {
@@ -82,17 +91,17 @@ fn first_boot_online_fetches_serves_and_stores() {
         &sink,
         T0,
     );
-    assert_eq!(client.cache_state(T0), CacheState::NoFlagData);
+    assert_eq!(client.cache_state(mono(T0)), CacheState::NoFlagData);
     assert!(!led(&client), "no config yet: the default");
     assert_eq!(sink.ids(), [1000], "config JSON missing");
-    assert_eq!(client.next_tick_ms(), Some(T0), "the first tick fetches");
+    assert_eq!(client.next_tick(), Some(mono(T0)), "the first tick fetches");
 
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
     assert!(led(&client));
     assert_eq!(greeting(&client), "hello");
     assert_eq!(client.fetch_time_ms(), Some(T0));
-    assert_eq!(client.cache_state(T0 + 1), CacheState::UpToDate);
-    assert_eq!(client.next_tick_ms(), Some(T0 + INTERVAL));
+    assert_eq!(client.cache_state(mono(T0 + 1)), CacheState::UpToDate);
+    assert_eq!(client.next_tick(), Some(mono(T0 + INTERVAL)));
     let key = client.storage_key().to_owned();
     drop(client);
 
@@ -132,15 +141,21 @@ fn etag_round_trip_answers_304_and_writes_nothing() {
         &sink,
         T0,
     );
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
 
-    assert_eq!(client.tick(T0 + INTERVAL), Some(Ok(Fetched::NotModified)));
+    assert_eq!(
+        client.tick(mono(T0 + INTERVAL), T0 + INTERVAL),
+        Some(Ok(Fetched::NotModified))
+    );
     assert_eq!(client.fetch_time_ms(), Some(T0 + INTERVAL), "confirmed");
     assert_eq!(greeting(&client), "one");
     assert_eq!(client.storage().writes, 1, "a 304 never writes the flash");
 
     cdn.set_config(&config_json(true, "two"));
-    assert_eq!(client.tick(T0 + 2 * INTERVAL), Some(Ok(Fetched::New)));
+    assert_eq!(
+        client.tick(mono(T0 + 2 * INTERVAL), T0 + 2 * INTERVAL),
+        Some(Ok(Fetched::New))
+    );
     assert_eq!(greeting(&client), "two");
     assert!(led(&client));
     assert_eq!(client.storage().writes, 2, "a new config is written");
@@ -165,14 +180,62 @@ fn a_tick_before_the_interval_does_nothing() {
         &sink,
         T0,
     );
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
-    for now in [T0, T0 + 1, T0 + INTERVAL / 2, T0 + INTERVAL - 1, T0 - 5_000] {
-        assert_eq!(client.tick(now), None, "at {now}");
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
+    for now in [T0, T0 + 1, T0 + INTERVAL / 2, T0 + INTERVAL - 1] {
+        assert_eq!(client.tick(mono(now), now), None, "at {now}");
     }
+    assert_eq!(
+        client.tick(mono(T0 + 1), T0 - 5_000),
+        None,
+        "a wall clock set back changes nothing"
+    );
     assert_eq!(cdn.request_count(), 1, "no request before the interval");
     assert_eq!(made.get(), 1, "not even a connection");
-    assert_eq!(client.tick(T0 + INTERVAL), Some(Ok(Fetched::NotModified)));
+    assert_eq!(
+        client.tick(mono(T0 + INTERVAL), T0 + INTERVAL),
+        Some(Ok(Fetched::NotModified))
+    );
     assert_eq!(cdn.request_count(), 2);
+}
+
+/// Ticks once a second for ten intervals of the monotonic clock while the
+/// wall clock steps by `step_ms` in the middle of the third interval.
+fn requests_through_a_wall_clock_step(step_ms: i64) -> usize {
+    let cdn = CdnStandIn::start().unwrap();
+    cdn.set_config(&config_json(true, "hello"));
+    let (made, sink) = (Cell::new(0), Capture::default());
+    let mut client = boot(
+        auto_options(&cdn.base_url()),
+        &made,
+        RamStorage::default(),
+        &sink,
+        T0,
+    );
+    let step_at = 2 * INTERVAL + INTERVAL / 2;
+    for uptime in (0..=10 * INTERVAL).step_by(1_000) {
+        let wall = (T0 + uptime).saturating_add_signed(if uptime >= step_at { step_ms } else { 0 });
+        if let Some(result) = client.tick(Instant::from_millis(uptime), wall) {
+            assert!(result.is_ok(), "{result:?}");
+        }
+    }
+    assert!(sink.ids().is_empty(), "{:?}", sink.ids());
+    cdn.request_count()
+}
+
+#[test]
+fn a_wall_clock_step_neither_stops_polling_nor_causes_a_fetch_storm() {
+    // One request at boot and one per interval, whichever way the wall clock steps.
+    assert_eq!(requests_through_a_wall_clock_step(0), 11);
+    assert_eq!(
+        requests_through_a_wall_clock_step(-3_600_000),
+        11,
+        "back an hour"
+    );
+    assert_eq!(
+        requests_through_a_wall_clock_step(86_400_000),
+        11,
+        "forward a day"
+    );
 }
 
 #[test]
@@ -187,7 +250,7 @@ fn server_errors_keep_the_last_config_and_are_logged() {
         &sink,
         T0,
     );
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
 
     let mut now = T0;
     let cases: [(Fault, u16); 5] = [
@@ -201,7 +264,7 @@ fn server_errors_keep_the_last_config_and_are_logged() {
         sink.clear();
         cdn.set_fault_for(fault.clone(), 1);
         now += INTERVAL;
-        let result = client.tick(now).unwrap();
+        let result = client.tick(mono(now), now).unwrap();
         match (&fault, result) {
             (Fault::Status(404), Err(RefreshError::InvalidSdkKey { status: 404 })) => {}
             (Fault::Status(status), Err(RefreshError::UnexpectedStatus { status: got })) => {
@@ -216,7 +279,10 @@ fn server_errors_keep_the_last_config_and_are_logged() {
         assert!(led(&client));
     }
     assert_eq!(client.storage().writes, 1, "failures never write");
-    assert_eq!(client.tick(now + INTERVAL), Some(Ok(Fetched::NotModified)));
+    assert_eq!(
+        client.tick(mono(now + INTERVAL), now + INTERVAL),
+        Some(Ok(Fetched::NotModified))
+    );
 }
 
 #[test]
@@ -226,8 +292,11 @@ fn stalls_and_broken_bodies_fail_the_refresh_without_panicking() {
     let (made, sink) = (Cell::new(0), Capture::default());
     let options = auto_options(&cdn.base_url()).with_keep_connection(true);
     let mut client = boot(options, &made, RamStorage::default(), &sink, T0);
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
-    assert_eq!(client.tick(T0 + INTERVAL), Some(Ok(Fetched::NotModified)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
+    assert_eq!(
+        client.tick(mono(T0 + INTERVAL), T0 + INTERVAL),
+        Some(Ok(Fetched::NotModified))
+    );
     assert_eq!(made.get(), 1, "kept between refreshes");
 
     let mut now = T0 + INTERVAL;
@@ -252,7 +321,11 @@ fn stalls_and_broken_bodies_fail_the_refresh_without_panicking() {
         cdn.set_fault_for(fault.clone(), 1);
         let connections = made.get();
         now += INTERVAL;
-        assert_eq!(transport_error(client.tick(now)), kind, "{fault:?}");
+        assert_eq!(
+            transport_error(client.tick(mono(now), now)),
+            kind,
+            "{fault:?}"
+        );
         assert_eq!(sink.ids(), [id], "{fault:?}");
         if kind == TransportErrorKind::TimedOut {
             let message = sink.message(id).unwrap();
@@ -265,7 +338,7 @@ fn stalls_and_broken_bodies_fail_the_refresh_without_panicking() {
         // The broken connection was dropped: the next refresh makes a new one.
         now += INTERVAL;
         assert_eq!(
-            client.tick(now),
+            client.tick(mono(now), now),
             Some(Ok(Fetched::NotModified)),
             "{fault:?}"
         );
@@ -283,7 +356,7 @@ fn a_body_over_the_limit_is_refused() {
     let options = auto_options(&cdn.base_url()).with_max_body_bytes(json.len() - 1);
     let mut client = boot(options, &made, RamStorage::default(), &sink, T0);
     assert_eq!(
-        transport_error(client.tick(T0)),
+        transport_error(client.tick(mono(T0), T0)),
         TransportErrorKind::BodyTooLarge
     );
     assert_eq!(sink.ids(), [1103]);
@@ -295,7 +368,7 @@ fn a_body_over_the_limit_is_refused() {
     // Exactly at the limit is fine.
     let options = auto_options(&cdn.base_url()).with_max_body_bytes(json.len());
     let mut client = boot(options, &made, RamStorage::default(), &sink, T0);
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
 }
 
 #[test]
@@ -307,7 +380,7 @@ fn reboot_with_a_persisted_cache_while_the_server_is_down() {
     let mut storage = RamStorage::default();
     {
         let mut client = boot(auto_options(&base_url), &made, &mut storage, &sink, T0);
-        assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+        assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
     }
     // Power off; the CDN goes away.
     drop(cdn);
@@ -321,19 +394,22 @@ fn reboot_with_a_persisted_cache_while_the_server_is_down() {
     );
     assert!(led(&client));
     assert_eq!(client.fetch_time_ms(), Some(T0));
-    assert_eq!(client.cache_state(boot_ms), CacheState::CachedDataOnly);
+    assert_eq!(
+        client.cache_state(mono(boot_ms)),
+        CacheState::CachedDataOnly
+    );
     assert!(
-        client.next_tick_ms().unwrap() <= boot_ms,
+        client.next_tick().unwrap() <= mono(boot_ms),
         "stale: fetch at once"
     );
     assert_eq!(
-        transport_error(client.tick(boot_ms)),
+        transport_error(client.tick(mono(boot_ms), boot_ms)),
         TransportErrorKind::ConnectionFailed
     );
     assert_eq!(sink.ids(), [1103]);
     assert_eq!(greeting(&client), "persisted");
     assert_eq!(
-        client.tick(boot_ms + 1),
+        client.tick(mono(boot_ms + 1), boot_ms + 1),
         None,
         "the next attempt waits an interval"
     );
@@ -355,7 +431,7 @@ fn reboot_from_a_file_while_the_server_answers_500() {
             &sink,
             T0,
         );
-        assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+        assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
         assert!(client.storage().path(client.storage_key()).is_file());
     }
     cdn.set_fault(Fault::Status(500));
@@ -369,7 +445,7 @@ fn reboot_from_a_file_while_the_server_answers_500() {
     );
     assert_eq!(greeting(&client), "from flash");
     assert!(matches!(
-        client.tick(boot_ms),
+        client.tick(mono(boot_ms), boot_ms),
         Some(Err(RefreshError::UnexpectedStatus { status: 500 }))
     ));
     assert_eq!(greeting(&client), "from flash");
@@ -377,7 +453,7 @@ fn reboot_from_a_file_while_the_server_answers_500() {
 
     cdn.clear_fault();
     assert_eq!(
-        client.tick(boot_ms + INTERVAL),
+        client.tick(mono(boot_ms + INTERVAL), boot_ms + INTERVAL),
         Some(Ok(Fetched::NotModified))
     );
     assert_eq!(
@@ -401,25 +477,34 @@ fn booting_offline_serves_the_cached_config_and_never_fetches() {
             &sink,
             T0,
         );
-        assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+        assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
     }
     let options = auto_options(&cdn.base_url()).with_offline(true);
     let boot_ms = T0 + 10 * INTERVAL;
     let mut client = boot(options, &made, &mut storage, &sink, boot_ms);
     assert!(client.is_offline());
     assert_eq!(greeting(&client), "cached");
-    assert_eq!(client.next_tick_ms(), None);
-    assert_eq!(client.tick(boot_ms), None);
-    assert_eq!(client.refresh(boot_ms), Err(RefreshError::Offline));
+    assert_eq!(client.next_tick(), None);
+    assert_eq!(client.tick(mono(boot_ms), boot_ms), None);
+    assert_eq!(
+        client.refresh(mono(boot_ms), boot_ms),
+        Err(RefreshError::Offline)
+    );
     assert_eq!(sink.ids(), [3200]);
     assert_eq!(cdn.request_count(), 1);
 
     client.set_online();
-    assert_eq!(client.tick(boot_ms), Some(Ok(Fetched::NotModified)));
+    assert_eq!(
+        client.tick(mono(boot_ms), boot_ms),
+        Some(Ok(Fetched::NotModified))
+    );
     assert!(!client.is_offline());
     client.set_offline();
     assert!(client.is_offline());
-    assert_eq!(client.tick(boot_ms + 10 * INTERVAL), None);
+    assert_eq!(
+        client.tick(mono(boot_ms + 10 * INTERVAL), boot_ms + 10 * INTERVAL),
+        None
+    );
     assert_eq!(cdn.request_count(), 2);
     assert_eq!(
         sink.ids(),
@@ -472,7 +557,7 @@ fn a_corrupted_or_truncated_blob_is_discarded_with_event_2200() {
                 .starts_with("Error occurred while reading the cache.")
         );
         // The next fetch brings a config and replaces the bad blob.
-        assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+        assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
         assert_eq!(greeting(&client), "fresh");
         drop(client);
         assert_eq!(storage.writes, 1);
@@ -500,7 +585,7 @@ fn redirects_are_followed_within_one_tick() {
         &sink,
         T0,
     );
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
     assert_eq!(greeting(&client), "from eu");
     assert_eq!((global.request_count(), eu.request_count()), (1, 1));
     assert_eq!(
@@ -509,7 +594,10 @@ fn redirects_are_followed_within_one_tick() {
         "only the final config is written"
     );
 
-    assert_eq!(client.tick(T0 + INTERVAL), Some(Ok(Fetched::NotModified)));
+    assert_eq!(
+        client.tick(mono(T0 + INTERVAL), T0 + INTERVAL),
+        Some(Ok(Fetched::NotModified))
+    );
     assert_eq!(
         (global.request_count(), eu.request_count()),
         (1, 2),
@@ -524,12 +612,18 @@ fn manual_polling_fetches_only_on_refresh() {
     let (made, sink) = (Cell::new(0), Capture::default());
     let options = auto_options(&cdn.base_url()).with_polling_mode(PollingMode::Manual);
     let mut client = boot(options, &made, RamStorage::default(), &sink, T0);
-    assert_eq!(client.next_tick_ms(), None);
-    assert_eq!(client.tick(T0), None);
-    assert_eq!(client.tick(T0 + 100 * INTERVAL), None);
+    assert_eq!(client.next_tick(), None);
+    assert_eq!(client.tick(mono(T0), T0), None);
+    assert_eq!(
+        client.tick(mono(T0 + 100 * INTERVAL), T0 + 100 * INTERVAL),
+        None
+    );
     assert_eq!(cdn.request_count(), 0);
-    assert_eq!(client.refresh(T0), Ok(Fetched::New));
-    assert_eq!(client.refresh(T0 + 1), Ok(Fetched::NotModified));
+    assert_eq!(client.refresh(mono(T0), T0), Ok(Fetched::New));
+    assert_eq!(
+        client.refresh(mono(T0 + 1), T0 + 1),
+        Ok(Fetched::NotModified)
+    );
     assert_eq!(greeting(&client), "manual");
     let requests = cdn.requests();
     assert!(
@@ -548,12 +642,15 @@ fn lazy_loading_fetches_on_a_tick_once_the_ttl_expired() {
     let options =
         auto_options(&cdn.base_url()).with_polling_mode(PollingMode::Lazy { ttl_ms: 10_000 });
     let mut client = boot(options, &made, RamStorage::default(), &sink, T0);
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
     assert_eq!(greeting(&client), "lazy");
     assert_eq!(cdn.request_count(), 1, "reads never fetch");
-    assert_eq!(client.tick(T0 + 9_999), None);
-    assert_eq!(client.next_tick_ms(), Some(T0 + 10_000));
-    assert_eq!(client.tick(T0 + 10_000), Some(Ok(Fetched::NotModified)));
+    assert_eq!(client.tick(mono(T0 + 9_999), T0 + 9_999), None);
+    assert_eq!(client.next_tick(), Some(mono(T0 + 10_000)));
+    assert_eq!(
+        client.tick(mono(T0 + 10_000), T0 + 10_000),
+        Some(Ok(Fetched::NotModified))
+    );
 }
 
 #[test]
@@ -575,7 +672,7 @@ fn evaluation_api_typed_values_details_all_values_and_default_user() {
     assert!(client.get_all_values(None).is_empty());
     assert_eq!(client.get_all_keys().count(), 0);
 
-    assert_eq!(client.tick(T0), Some(Ok(Fetched::New)));
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
     assert!(client.get_value("ledEnabled", false, None));
     assert_eq!(client.get_value("maxItems", 0_i64, None), 42);
     assert!((client.get_value("ratio", 0.0_f64, None) - 0.25).abs() < f64::EPSILON);

@@ -61,6 +61,11 @@ use tcp_connection::{TcpConnection, TcpError};
 const SDK_KEY: &str = "configcat-sdk-1/SOAK_TEST-012345678901/1234567890123456789012";
 /// The simulated clock's start; each tick is one interval later.
 const T0: u64 = 1_700_000_000_000;
+
+/// The device's monotonic clock when the simulated wall clock reads `unix_ms`.
+const fn mono(unix_ms: u64) -> configcat_embedded::Instant {
+    configcat_embedded::Instant::from_millis(unix_ms - T0)
+}
 const INTERVAL_MS: u64 = 60_000;
 /// The connection's connect and read timeout.
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -268,7 +273,10 @@ impl<'a> Soak<'a> {
         let before: Vec<u64> = ids.iter().map(|&id| self.counter.get(id)).collect();
         let total = self.counter.total.get();
         let now = self.now;
-        let result = self.client().tick(now).expect("every tick is due");
+        let result = self
+            .client()
+            .tick(mono(now), now)
+            .expect("every tick is due");
         self.ticks += 1;
         assert_eq!(
             self.counter.total.get() - total,
@@ -411,7 +419,7 @@ impl<'a> Soak<'a> {
             "the stored one"
         );
         // Stale: the next tick fetches.
-        assert!(client.next_tick_ms().unwrap() <= self.now + INTERVAL_MS);
+        assert!(client.next_tick().unwrap() <= mono(self.now + INTERVAL_MS));
         self.read_burst();
         let result = self.tick(&[1101]);
         assert_eq!(result, Err(RefreshError::UnexpectedStatus { status: 503 }));
@@ -434,6 +442,7 @@ impl<'a> Soak<'a> {
                 connect as Connect,
                 KeyValueStorage::new(self.flash.clone()),
                 self.counter,
+                mono(self.now),
                 self.now,
             )
             .unwrap(),

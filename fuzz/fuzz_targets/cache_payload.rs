@@ -5,7 +5,8 @@
 //! config) or keeps what it had.
 #![no_main]
 
-use configcat_core::{CacheEntry, NoLog, PollingMode, RefreshOptions, Refresher};
+use configcat_core::NoLog;
+use configcat_core::refresh::{CacheEntry, Instant, PollingMode, RefreshOptions, Refresher};
 use configcat_fuzz::{FormattingSink, exercise};
 use libfuzzer_sys::fuzz_target;
 
@@ -28,11 +29,12 @@ fuzz_target!(|data: &[u8]| {
         interval_ms: 60_000,
         max_init_wait_ms: 5_000,
     });
-    let Ok(mut refresher) = Refresher::new(SDK_KEY, options, 0) else {
+    let Ok(mut refresher) = Refresher::new(SDK_KEY, options, Instant::ZERO) else {
         panic!("the test SDK key is valid");
     };
     let sink = FormattingSink::default();
-    let adopted = refresher.handle_cache_payload(1_000, payload, &sink);
+    let adopted =
+        refresher.handle_cache_payload(Instant::from_millis(1_000), 1_000, payload, &sink);
     match (&parsed, refresher.entry()) {
         (Ok((entry, _)), Some(kept)) => {
             assert_eq!(entry, kept, "the refresher keeps what was read");
@@ -53,7 +55,7 @@ fuzz_target!(|data: &[u8]| {
     // Handing the same payload again changes nothing.
     assert!(
         refresher
-            .handle_cache_payload(2_000, payload, &NoLog)
+            .handle_cache_payload(Instant::from_millis(2_000), 2_000, payload, &NoLog)
             .is_none()
     );
 });

@@ -1,20 +1,25 @@
 //! The refresh state machine driven by a fuzzer-chosen script: fetches
 //! answered with any status, ETag and body (good configs, redirecting
 //! configs, truncated and arbitrary bytes), transport failures, cache
-//! payloads, clock jumps and offline switches, in any order.
+//! payloads, timers, monotonic and wall-clock jumps and offline switches,
+//! in any order.
 //!
 //! What must hold: nothing panics; the config the adapter publishes only
 //! ever comes from a complete, valid body or payload; a failed refresh
 //! publishes nothing and writes nothing (a 403/404 may only re-confirm the
 //! config it has); every cache payload the refresher asks to write reads
 //! back as its current entry; redirects end within a bounded number of
-//! requests; every failure is reported by exactly one log event.
+//! requests; every failure is reported by exactly one log event; an answer
+//! with no fetch in flight is refused and changes nothing; after
+//! `handle_timeout` says nothing is due, the next deadline is in the future
+//! (an adapter's timer loop never spins).
 #![no_main]
 
 use arbitrary::Arbitrary;
-use configcat_core::{
-    CacheEntry, Config, FetchResponse, FetchStep, PollingMode, RefreshError, RefreshOptions,
-    RefreshUpdate, Refresher, TransportErrorKind,
+use configcat_core::Config;
+use configcat_core::refresh::{
+    CacheEntry, Due, FetchRequest, FetchResponse, FetchStep, Instant, PollingMode, RefreshError,
+    RefreshOptions, RefreshUpdate, Refresher, TransportErrorKind,
 };
 use configcat_fuzz::FormattingSink;
 use libfuzzer_sys::fuzz_target;
@@ -101,7 +106,11 @@ enum Step {
     Stray(Status, Option<String>, Body),
     CachePayload(String),
     CacheOfGood(u64, String, u8),
+    /// The timer fires: whatever is due is done, a fetch answered like `Fetch`'s.
+    Timer(Vec<(Status, Option<String>, Body, bool)>, Transport),
     Advance(u32),
+    /// The wall clock alone steps (NTP): back when negative.
+    WallStep(i32),
     Offline(bool),
 }
 
@@ -113,6 +122,7 @@ struct Script {
     proxy_key: bool,
     confirmation_payloads: bool,
     owned_bodies: bool,
+    follow_cache: bool,
     steps: Vec<Step>,
 }
 
@@ -195,9 +205,87 @@ fn check_update(
     }
 }
 
+/// One refresh from its first request to its end: the scripted responses
+/// in order, then a transport failure when they run out.
+fn run_fetch(
+    refresher: &mut Refresher,
+    adapter: &mut Adapter,
+    key: &str,
+    clocks: (Instant, u64),
+    owned_bodies: bool,
+    mut request: FetchRequest,
+    (responses, failure): (&[(Status, Option<String>, Body, bool)], &Transport),
+) {
+    let (now, unix_ms) = clocks;
+    let sink = FormattingSink::default();
+    let mut requests = 1;
+    let mut responses = responses.iter();
+    loop {
+        assert!(refresher.is_fetching());
+        assert!(request.url.ends_with("/config_v6.json"));
+        assert!(request.url.contains(key), "requests go for this key");
+        let entry_etag = refresher
+            .entry()
+            .map(|e| e.etag().to_owned())
+            .filter(|etag| !etag.is_empty());
+        assert_eq!(request.if_none_match.as_deref(), entry_etag.as_deref());
+        let Some((status, etag, body, _)) = responses.next() else {
+            // The script ran out of responses: the transport fails.
+            let before = sink.events();
+            let kind = match failure {
+                Transport::TimedOut => TransportErrorKind::TimedOut,
+                Transport::ConnectionFailed => TransportErrorKind::ConnectionFailed,
+                Transport::BodyTooLarge => TransportErrorKind::BodyTooLarge,
+                Transport::Other => TransportErrorKind::Other,
+            };
+            let update = refresher.handle_transport_error(kind, "detail", &sink);
+            assert!(update.result.is_err());
+            assert_eq!(
+                sink.events(),
+                before + 1,
+                "a transport failure is reported once"
+            );
+            check_update(&update, None, refresher, adapter);
+            break;
+        };
+        let bytes = body.bytes();
+        let code = status.code();
+        let before = sink.events();
+        let step = if owned_bodies {
+            refresher.handle_owned_response(now, unix_ms, code, etag.as_deref(), bytes, &sink)
+        } else {
+            refresher.handle_response(
+                now,
+                unix_ms,
+                FetchResponse::new(code, etag.as_deref(), &bytes),
+                &sink,
+            )
+        };
+        match step {
+            FetchStep::Fetch(next) => {
+                requests += 1;
+                assert!(
+                    requests <= 3,
+                    "a redirect chain longer than the protocol allows"
+                );
+                request = next;
+            }
+            FetchStep::Done(update) => {
+                if update.result.is_err() {
+                    assert!(sink.events() > before, "a failure that was not reported");
+                }
+                check_update(&update, Some(code), refresher, adapter);
+                break;
+            }
+        }
+    }
+    assert!(!refresher.is_fetching(), "the refresh ended");
+}
+
 fuzz_target!(|script: Script| {
     let mut options = RefreshOptions::new(polling(script.mode, script.interval))
-        .with_confirmation_payloads(script.confirmation_payloads);
+        .with_confirmation_payloads(script.confirmation_payloads)
+        .with_follow_cache(script.follow_cache);
     if script.custom_base_url {
         options = options.with_base_url("http://127.0.0.1:8080/");
     }
@@ -206,123 +294,116 @@ fuzz_target!(|script: Script| {
     } else {
         SDK_KEY
     };
-    let Ok(mut refresher) = Refresher::new(key, options, 0) else {
+    let Ok(mut refresher) = Refresher::new(key, options, Instant::ZERO) else {
         panic!("the test SDK keys are valid");
     };
     let mut adapter = Adapter {
         published: None,
         cache: None,
     };
-    let mut now: u64 = 0;
+    let mut now = Instant::ZERO;
+    let mut unix_ms: u64 = 1_700_000_000_000;
 
     for step in script.steps.iter().take(64) {
         // Every query the adapters make must answer, whatever the state.
         let _ = (
-            refresher.next_poll_ms(),
-            refresher.lazy_fetch_due(now),
-            refresher.lazy_due_at_ms(),
-            refresher.next_offline_cache_read_ms(),
+            refresher.poll_timeout(),
             refresher.cache_state(now),
-            refresher.is_initialized(now),
+            refresher.is_initialized(),
+            refresher.timer_driven(),
         );
         match step {
             Step::Fetch(responses, failure) => {
                 let sink = FormattingSink::default();
-                let Ok(mut request) = refresher.start_fetch(now, &sink) else {
+                let Ok(request) = refresher.start_fetch(now, &sink) else {
                     assert!(sink.events() <= 1);
                     continue;
                 };
-                let mut requests = 1;
-                let mut responses = responses.iter();
-                loop {
-                    assert!(request.url.ends_with("/config_v6.json"));
-                    assert!(request.url.contains(key), "requests go for this key");
-                    let entry_etag = refresher
-                        .entry()
-                        .map(|e| e.etag().to_owned())
-                        .filter(|etag| !etag.is_empty());
-                    assert_eq!(request.if_none_match.as_deref(), entry_etag.as_deref());
-                    let Some((status, etag, body, _)) = responses.next() else {
-                        // The script ran out of responses: the transport fails.
-                        let before = sink.events();
-                        let kind = match failure {
-                            Transport::TimedOut => TransportErrorKind::TimedOut,
-                            Transport::ConnectionFailed => TransportErrorKind::ConnectionFailed,
-                            Transport::BodyTooLarge => TransportErrorKind::BodyTooLarge,
-                            Transport::Other => TransportErrorKind::Other,
-                        };
-                        let update = refresher.handle_transport_error(kind, "detail", &sink);
-                        assert!(update.result.is_err());
-                        assert_eq!(
-                            sink.events(),
-                            before + 1,
-                            "a transport failure is reported once"
-                        );
-                        check_update(&update, None, &refresher, &mut adapter);
-                        break;
-                    };
-                    let bytes = body.bytes();
-                    let code = status.code();
-                    let before = sink.events();
-                    let step = if script.owned_bodies {
-                        refresher.handle_owned_response(now, code, etag.as_deref(), bytes, &sink)
-                    } else {
-                        refresher.handle_response(
-                            now,
-                            FetchResponse::new(code, etag.as_deref(), &bytes),
-                            &sink,
-                        )
-                    };
-                    match step {
-                        FetchStep::Fetch(next) => {
-                            requests += 1;
-                            assert!(
-                                requests <= 3,
-                                "a redirect chain longer than the protocol allows"
-                            );
-                            request = next;
-                        }
-                        FetchStep::Done(update) => {
-                            if update.result.is_err() {
-                                assert!(sink.events() > before, "a failure that was not reported");
-                            }
-                            check_update(&update, Some(code), &refresher, &mut adapter);
-                            break;
-                        }
-                        _ => panic!("a fetch step this target does not know"),
-                    }
+                let clocks = (now, unix_ms);
+                let script_responses = (responses.as_slice(), failure);
+                run_fetch(
+                    &mut refresher,
+                    &mut adapter,
+                    key,
+                    clocks,
+                    script.owned_bodies,
+                    request,
+                    script_responses,
+                );
+            }
+            Step::Timer(responses, failure) => {
+                if refresher
+                    .poll_timeout()
+                    .is_none_or(|deadline| deadline > now)
+                {
+                    continue;
                 }
-                assert!(!refresher.is_fetching(), "the refresh ended");
+                let sink = FormattingSink::default();
+                match refresher.handle_timeout(now, &sink) {
+                    Some(Due::Fetch(request)) => {
+                        let clocks = (now, unix_ms);
+                        let script_responses = (responses.as_slice(), failure);
+                        run_fetch(
+                            &mut refresher,
+                            &mut adapter,
+                            key,
+                            clocks,
+                            script.owned_bodies,
+                            request,
+                            script_responses,
+                        );
+                    }
+                    Some(Due::ReadCache) => {
+                        assert!(script.follow_cache, "a cache read nobody asked for");
+                        let payload = adapter.cache.clone().unwrap_or_default();
+                        if let Some(config) =
+                            refresher.handle_cache_payload(now, unix_ms, &payload, &sink)
+                        {
+                            adapter.published = Some(config);
+                        }
+                    }
+                    Some(Due::InitWaitExpired) => {
+                        assert!(refresher.is_initialized());
+                        assert_eq!(sink.events(), 1, "4200 is logged");
+                    }
+                    None => assert!(
+                        refresher
+                            .poll_timeout()
+                            .is_none_or(|deadline| deadline > now),
+                        "nothing due, yet the deadline has passed: a timer would spin"
+                    ),
+                }
             }
             Step::Stray(status, etag, body) => {
                 let bytes = body.bytes();
                 let sink = FormattingSink::default();
-                if let FetchStep::Done(update) = refresher.handle_response(
+                let before = refresher.entry().cloned();
+                let FetchStep::Done(update) = refresher.handle_response(
                     now,
+                    unix_ms,
                     FetchResponse::new(status.code(), etag.as_deref(), &bytes),
                     &sink,
-                ) {
-                    check_update(&update, Some(status.code()), &refresher, &mut adapter);
-                }
-                // A stray redirect leaves a request "in flight": the adapter abandons it.
-                if refresher.is_fetching() {
-                    let update = refresher.handle_transport_error(
-                        TransportErrorKind::Other,
-                        "abandoned",
-                        &sink,
-                    );
-                    check_update(&update, None, &refresher, &mut adapter);
-                }
+                ) else {
+                    panic!("a response with no fetch in flight asked for a redirect");
+                };
+                assert_eq!(update.result, Err(RefreshError::NoFetchInFlight));
+                assert!(update.new_config.is_none() && update.cache_payload.is_none());
+                assert_eq!(
+                    refresher.entry(),
+                    before.as_ref(),
+                    "a stray response changed the entry"
+                );
+                assert_eq!(sink.events(), 0);
             }
             Step::CachePayload(payload) => {
                 let sink = FormattingSink::default();
                 let before = refresher.entry().cloned();
-                match refresher.handle_cache_payload(now, payload, &sink) {
+                match refresher.handle_cache_payload(now, unix_ms, payload, &sink) {
                     Some(config) => {
                         let entry = refresher
                             .entry()
                             .unwrap_or_else(|| panic!("adopted without entry"));
-                        assert_eq!(entry.payload().len() <= payload.len() + 20, true);
+                        assert!(entry.payload().len() <= payload.len() + 20);
                         adapter.published = Some(config);
                     }
                     None => {
@@ -338,13 +419,17 @@ fuzz_target!(|script: Script| {
             }
             Step::CacheOfGood(time, etag, i) => {
                 let payload = CacheEntry::new(*time, etag, pick(*i)).payload();
-                if let Some(config) =
-                    refresher.handle_cache_payload(now, &payload, &FormattingSink::default())
+                let sink = FormattingSink::default();
+                if let Some(config) = refresher.handle_cache_payload(now, unix_ms, &payload, &sink)
                 {
                     adapter.published = Some(config);
                 }
             }
-            Step::Advance(ms) => now = now.saturating_add(u64::from(*ms)),
+            Step::Advance(ms) => {
+                now = now.saturating_add_millis(u64::from(*ms));
+                unix_ms = unix_ms.saturating_add(u64::from(*ms));
+            }
+            Step::WallStep(ms) => unix_ms = unix_ms.saturating_add_signed(i64::from(*ms)),
             Step::Offline(offline) => {
                 let sink = FormattingSink::default();
                 let changed = refresher.set_offline(*offline, &sink);

@@ -8,7 +8,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::convert::Infallible;
 
-use configcat_embedded::{Client, ClientOptions, ConfigStorage, Fetched, NoLog, PollingMode, User};
+use configcat_embedded::{
+    Client, ClientOptions, ConfigStorage, Fetched, Instant, NoLog, PollingMode, User,
+};
 use embedded_svc::http::client::Connection;
 use embedded_svc::http::{Headers, Method, Status};
 use embedded_svc::io::{ErrorType, Read, Write};
@@ -208,24 +210,45 @@ pub(crate) fn run(config_json: &'static [u8], flag: &str, cases: &[(&str, &str, 
     };
 
     let mut flash = Flash::default();
-    let Ok(mut client) = Client::new(SDK_KEY, options.clone(), connect, &mut flash, NoLog, T0)
-    else {
+    // The device's uptime is its monotonic clock; T0 is its wall clock at boot.
+    let uptime = Instant::from_millis;
+    let boot = Client::new(
+        SDK_KEY,
+        options.clone(),
+        connect,
+        &mut flash,
+        NoLog,
+        uptime(0),
+        T0,
+    );
+    let Ok(mut client) = boot else {
         return false;
     };
-    let fetched = client.tick(T0) == Some(Ok(Fetched::New));
-    let idle = client.tick(T0 + INTERVAL_MS - 1).is_none();
-    let confirmed = client.tick(T0 + INTERVAL_MS) == Some(Ok(Fetched::NotModified));
+    let fetched = client.tick(uptime(0), T0) == Some(Ok(Fetched::New));
+    let idle = client
+        .tick(uptime(INTERVAL_MS - 1), T0 + INTERVAL_MS - 1)
+        .is_none();
+    let confirmed =
+        client.tick(uptime(INTERVAL_MS), T0 + INTERVAL_MS) == Some(Ok(Fetched::NotModified));
     let served = serves_all(&client);
     drop(client);
     let written_once = flash.writes == 1;
 
     let options = options.with_offline(true);
     let reboot_ms = T0 + 10 * INTERVAL_MS;
-    let Ok(mut rebooted) = Client::new(SDK_KEY, options, connect, &mut flash, NoLog, reboot_ms)
-    else {
+    let reboot = Client::new(
+        SDK_KEY,
+        options,
+        connect,
+        &mut flash,
+        NoLog,
+        uptime(0),
+        reboot_ms,
+    );
+    let Ok(mut rebooted) = reboot else {
         return false;
     };
-    let offline = rebooted.tick(reboot_ms).is_none();
+    let offline = rebooted.tick(uptime(0), reboot_ms).is_none();
     let served_after_reboot = serves_all(&rebooted);
     fetched && idle && confirmed && served && written_once && offline && served_after_reboot
 }

@@ -9,12 +9,17 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use configcat_core::refresh::{
+    CacheEntry, CacheState, Due, FetchRequest, FetchResponse, FetchStep, Fetched, PollingMode,
+    RefreshError, RefreshOptions, RefreshUpdate, Refresher, SdkKeyError, TransportErrorKind, emit,
+    report_config_missing,
+};
 use configcat_core::{
-    CacheState, Config, EventId, FetchResponse, FetchStep, Fetched, FlagValue, LogLevel, LogSink,
-    NoLog, OverrideBehaviour, OwnedValue, PollingMode, RefreshError, RefreshOptions, RefreshUpdate,
-    Refresher, SdkKeyError, TransportErrorKind, User, Value, emit,
+    Config, EventId, FlagValue, LogLevel, LogSink, NoLog, OverrideBehaviour, OwnedValue, User,
+    Value,
 };
 
+use crate::clock::{Clock, Wake};
 use crate::details::{EvaluationDetails, FlagError};
 use crate::logging::{DeferredSink, FacadeSink};
 use crate::options::{ClientOptions, OverrideSource, millis};
@@ -87,6 +92,15 @@ struct State {
     ready_reported: bool,
     /// Set once the overrides and the cache are loaded (see `Client::start`).
     started: bool,
+    /// What the timer thread handed to the I/O thread, not yet taken.
+    job: Option<Job>,
+}
+
+/// Work the timer thread hands to the I/O thread, so that the timer keeps
+/// its deadlines (the end of max init wait) while a request stalls.
+enum Job {
+    ReadCache,
+    Fetch(FetchRequest),
 }
 
 struct Inner {
@@ -95,8 +109,10 @@ struct Inner {
     /// The snapshot, the default user and whether the client is closed, for readers.
     published: Published,
     state: Mutex<State>,
-    /// Signalled when a fetch finishes, on close, and when going online.
+    /// Signalled when a fetch finishes, a job is handed over, on close,
+    /// when going online and when a manual clock moves.
     changed: Condvar,
+    clock: Clock,
     transport: Transport,
     /// Set once reads may stop waiting for the first config.
     initialized: AtomicBool,
@@ -119,12 +135,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-        })
+impl Wake for Inner {
+    fn wake(&self) {
+        // Under the lock: a waiter between its check and its wait cannot miss it.
+        let _state = lock(&self.state);
+        self.changed.notify_all();
+    }
 }
 
 fn system_time(ms: u64) -> SystemTime {
@@ -173,6 +189,7 @@ impl Client {
             .with_data_governance(options.data_governance)
             .with_offline(options.offline)
             .with_local_only(options.is_local_only())
+            .with_follow_cache(options.cache.is_some())
             .with_sdk_version(env!("CARGO_PKG_VERSION"))
             .with_timeouts_ms(
                 millis(options.connect_timeout),
@@ -181,7 +198,8 @@ impl Client {
         if let Some(base_url) = &options.base_url {
             refresh_options = refresh_options.with_base_url(base_url.clone());
         }
-        let refresher = Refresher::new(sdk_key, refresh_options, now_ms())
+        let clock = options.clock.clone();
+        let refresher = Refresher::new(sdk_key, refresh_options, clock.now())
             .map_err(ClientError::InvalidSdkKey)?;
         let transport = Transport::new(
             options.connect_timeout,
@@ -190,9 +208,9 @@ impl Client {
             options.max_body_bytes,
         )
         .map_err(ClientError::InvalidProxy)?;
-        let initialized = refresher.is_initialized(now_ms());
+        let initialized = refresher.is_initialized();
         let snapshot = Snapshot {
-            lazy_due_at_ms: refresher.lazy_due_at_ms(),
+            refresh_due: refresher.poll_timeout(),
             ..Snapshot::default()
         };
         let inner = Inner {
@@ -206,8 +224,10 @@ impl Client {
                 last_result: Ok(Fetched::NotModified),
                 ready_reported: false,
                 started: false,
+                job: None,
             }),
             changed: Condvar::new(),
+            clock,
             transport,
             initialized: AtomicBool::new(initialized),
             threads: Mutex::new(Vec::new()),
@@ -216,9 +236,10 @@ impl Client {
             starter: std::thread::current().id(),
             options,
         };
-        Ok(Self {
-            inner: Arc::new(inner),
-        })
+        let inner = Arc::new(inner);
+        let waiter: Arc<dyn Wake> = inner.clone();
+        inner.clock.subscribe(Arc::downgrade(&waiter));
+        Ok(Self { inner })
     }
 
     /// Loads overrides and the cache, then starts the background threads.
@@ -246,18 +267,12 @@ impl Client {
             }
         }
         // A cached config serves reads at once, even before the first fetch.
-        for config in self.sync_from_cache() {
-            inner.options.hooks.config_changed(&config);
-        }
+        self.read_cache();
         drop(started);
         let mut threads = Vec::new();
-        if lock(&inner.state).refresher.runs_in_background() {
-            threads.push(self.spawn_background(Self::poll_loop));
-            // The poller may be stuck in a slow first fetch when max init wait
-            // ends; this timer reports readiness then, without waiting for it.
-            if !inner.initialized.load(Ordering::Acquire) {
-                threads.push(self.spawn_background(Self::report_ready_at_init_deadline));
-            }
+        if lock(&inner.state).refresher.timer_driven() {
+            threads.push(self.spawn_background(Self::timer_loop));
+            threads.push(self.spawn_background(Self::io_loop));
         }
         if let Some(OverrideSource::File(path)) =
             inner.options.flag_overrides.as_ref().map(|o| &o.source)
@@ -559,13 +574,13 @@ impl Client {
     }
 
     fn report_config_missing(&self, key: &str, default: Option<Value<'_>>) {
-        configcat_core::report_config_missing(&self.sink(), key, default);
+        report_config_missing(&self.sink(), key, default);
     }
 
     // ---- refreshing --------------------------------------------------------
 
     /// Makes reads current: waits for the first config in auto polling (at
-    /// most max init wait), fetches when expired in lazy loading.
+    /// most max init wait), refreshes when expired in lazy loading.
     #[inline]
     fn ensure_fresh(&self) {
         match self.inner.options.polling_mode {
@@ -577,44 +592,78 @@ impl Client {
         }
     }
 
+    /// Lazy loading: a read at or after the refresher's deadline runs what is
+    /// due (a cache read, a fetch) on the reading thread.
     fn refresh_if_expired(&self) {
         let due = self
             .inner
             .published
-            .read(|snapshot, _| snapshot.lazy_due_at_ms);
-        if due.is_some_and(|due| due <= now_ms()) {
-            let _ = self.refresh(Trigger::Lazy);
+            .read(|snapshot, _| snapshot.refresh_due);
+        if due.is_some_and(|due| due <= self.inner.clock.now()) {
+            self.run_due();
         }
     }
 
-    /// Blocks until the refresher counts as initialized (or `timeout` passes).
-    fn wait_until_initialized(&self, timeout: Option<Duration>) {
-        let give_up_at = timeout.map(|timeout| now_ms().saturating_add(millis(timeout)));
-        let mut state = lock(&self.inner.state);
+    /// Runs what the refresher says is due now, on this thread; shares a
+    /// fetch another thread has in flight instead of starting one.
+    fn run_due(&self) {
         loop {
-            let now = now_ms();
-            if state.refresher.is_initialized(now) || self.is_closed() {
-                break;
+            let deferred = DeferredSink::default();
+            let mut state = lock(&self.inner.state);
+            let due = state
+                .refresher
+                .handle_timeout(self.inner.clock.now(), &deferred);
+            if due.is_none() && state.refresher.is_fetching() {
+                let generation = state.generation;
+                while state.generation == generation && !self.is_closed() {
+                    state = self
+                        .inner
+                        .changed
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
             }
-            let deadline = [state.refresher.init_deadline_ms(), give_up_at]
-                .into_iter()
-                .flatten()
-                .min();
-            let Some(deadline) = deadline else { break };
-            if now >= deadline {
-                break;
+            drop(state);
+            deferred.replay(&self.sink());
+            match due {
+                Some(Due::ReadCache) => self.read_cache(),
+                Some(Due::Fetch(request)) => {
+                    let _ = self.run_fetch(request);
+                    return;
+                }
+                Some(Due::InitWaitExpired) => self.report_ready_if_due(),
+                None => return,
             }
-            let (next, _) = self
-                .inner
-                .changed
-                .wait_timeout(state, Duration::from_millis(deadline - now))
-                .unwrap_or_else(PoisonError::into_inner);
-            state = next;
         }
-        let initialized = state.refresher.is_initialized(now_ms());
+    }
+
+    /// Blocks until the refresher counts as initialized (or `timeout` passes;
+    /// without one, the timer thread ends the wait at max init wait).
+    fn wait_until_initialized(&self, timeout: Option<Duration>) {
+        let give_up_at = timeout.map(|timeout| std::time::Instant::now() + timeout);
+        let mut state = lock(&self.inner.state);
+        while !state.refresher.is_initialized() && !self.is_closed() {
+            state = match give_up_at {
+                None => self
+                    .inner
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(give_up_at) => {
+                    let left = give_up_at.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    self.inner
+                        .changed
+                        .wait_timeout(state, left)
+                        .map_or_else(|poison| poison.into_inner().0, |(guard, _)| guard)
+                }
+            };
+        }
+        let initialized = state.refresher.is_initialized();
         drop(state);
         if initialized {
-            self.inner.initialized.store(true, Ordering::Release);
             self.report_ready_if_due();
         }
     }
@@ -622,14 +671,14 @@ impl Client {
     /// Calls the client-ready hook once, when the client is initialized.
     fn report_ready_if_due(&self) {
         let mut state = lock(&self.inner.state);
-        let now = now_ms();
-        if state.ready_reported || !state.refresher.is_initialized(now) {
+        if state.ready_reported || !state.refresher.is_initialized() {
             return;
         }
         state.ready_reported = true;
-        let cache_state = state.refresher.cache_state(now);
+        let cache_state = state.refresher.cache_state(self.inner.clock.now());
         drop(state);
         self.inner.initialized.store(true, Ordering::Release);
+        self.inner.changed.notify_all();
         self.inner.options.hooks.ready(cache_state);
     }
 
@@ -641,77 +690,21 @@ impl Client {
             self.ensure_fresh();
         }
         self.wait_until_initialized(Some(timeout));
-        lock(&self.inner.state).refresher.cache_state(now_ms())
+        lock(&self.inner.state)
+            .refresher
+            .cache_state(self.inner.clock.now())
     }
 
-    /// Fetches the config now, whatever the polling mode.
+    /// Fetches the config now, whatever the polling mode. A fetch already in
+    /// flight is shared: this waits for it and returns its result.
     ///
     /// # Errors
     /// Why the refresh failed: offline, local-only overrides, a wrong SDK key,
     /// an HTTP or transport error, an invalid config. The last good config stays in use.
     pub fn force_refresh(&self) -> Result<Fetched, RefreshError> {
-        self.refresh(Trigger::Force)
-    }
-
-    /// Reads the external cache and adopts a newer config from it.
-    fn sync_from_cache(&self) -> Vec<Arc<Config>> {
-        let Some(cache) = &self.inner.options.cache else {
-            return Vec::new();
-        };
-        let key = lock(&self.inner.state).refresher.cache_key().to_owned();
-        let payload = match cache.read(&key) {
-            Ok(payload) => payload,
-            Err(error) => {
-                emit(
-                    &self.sink(),
-                    LogLevel::Error,
-                    EventId::CacheReadFailed,
-                    format_args!("Error occurred while reading the cache. {error}"),
-                );
-                None
-            }
-        };
-        let Some(payload) = payload else {
-            return Vec::new();
-        };
         let deferred = DeferredSink::default();
         let mut state = lock(&self.inner.state);
-        let adopted = state
-            .refresher
-            .handle_cache_payload(now_ms(), &payload, &deferred);
-        let mut changed = Vec::new();
-        if let Some(config) = adopted {
-            state.remote = Some(Arc::new(config));
-        }
-        // Publish even without a change: the fetch time may have moved.
-        changed.extend(self.publish(&mut state));
-        drop(state);
-        deferred.replay(&self.sink());
-        changed
-    }
-
-    fn refresh(&self, trigger: Trigger) -> Result<Fetched, RefreshError> {
-        let mut changed = if trigger == Trigger::Force {
-            Vec::new()
-        } else {
-            self.sync_from_cache()
-        };
-        let deferred = DeferredSink::default();
-        let mut state = lock(&self.inner.state);
-        let now = now_ms();
-        let due = match trigger {
-            Trigger::Poll => state
-                .refresher
-                .next_poll_ms()
-                .is_some_and(|next| next <= now),
-            Trigger::Lazy => state.refresher.lazy_fetch_due(now),
-            Trigger::Force => true,
-        };
-        let result = if !due && !state.refresher.is_fetching() {
-            drop(state);
-            Ok(Fetched::NotModified)
-        } else if state.refresher.is_fetching() {
-            // Share the fetch in flight instead of starting another.
+        if state.refresher.is_fetching() {
             let generation = state.generation;
             while state.generation == generation && !self.is_closed() {
                 state = self
@@ -720,24 +713,63 @@ impl Client {
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner);
             }
-            let result = state.last_result.clone();
-            drop(state);
-            result
-        } else {
-            match state.refresher.start_fetch(now, &deferred) {
-                Err(error) => {
-                    drop(state);
-                    Err(error)
-                }
-                Ok(request) => {
-                    drop(state);
-                    let update = self.fetch(request, &deferred);
-                    self.apply(update, &deferred, &mut changed)
-                }
-            }
-        };
+            return state.last_result.clone();
+        }
+        let started = state
+            .refresher
+            .start_fetch(self.inner.clock.now(), &deferred);
+        drop(state);
         deferred.replay(&self.sink());
-        for config in changed {
+        self.run_fetch(started?)
+    }
+
+    /// Reads the external cache and adopts a newer config from it. The
+    /// refresher hears of every read, an empty or failed one too.
+    fn read_cache(&self) {
+        let cache = &self.inner.options.cache;
+        let key = lock(&self.inner.state).refresher.cache_key().to_owned();
+        let payload = match cache.as_ref().map(|cache| cache.read(&key)) {
+            Some(Ok(payload)) => payload,
+            Some(Err(error)) => {
+                emit(
+                    &self.sink(),
+                    LogLevel::Error,
+                    EventId::CacheReadFailed,
+                    format_args!("Error occurred while reading the cache. {error}"),
+                );
+                None
+            }
+            None => None,
+        };
+        let deferred = DeferredSink::default();
+        let mut state = lock(&self.inner.state);
+        let adopted = state.refresher.handle_cache_payload(
+            self.inner.clock.now(),
+            self.inner.clock.unix_ms(),
+            payload.as_deref().unwrap_or_default(),
+            &deferred,
+        );
+        if let Some(config) = adopted {
+            state.remote = Some(Arc::new(config));
+        }
+        // Publish even without a change: the fetch time and the deadline may have moved.
+        let changed = self.publish(&mut state);
+        drop(state);
+        self.inner.changed.notify_all();
+        deferred.replay(&self.sink());
+        if let Some(config) = changed {
+            self.inner.options.hooks.config_changed(&config);
+        }
+        self.report_ready_if_due();
+    }
+
+    /// Runs a refresh whose request the refresher made, and publishes it.
+    fn run_fetch(&self, request: FetchRequest) -> Result<Fetched, RefreshError> {
+        let deferred = DeferredSink::default();
+        let update = self.fetch(request, &deferred);
+        let (result, changed) = self.apply(update, &deferred);
+        deferred.replay(&self.sink());
+        if let Some(config) = changed {
             self.inner.options.hooks.config_changed(&config);
         }
         self.report_ready_if_due();
@@ -746,11 +778,7 @@ impl Client {
 
     /// Runs the HTTP exchange of a refresh, following redirects; no lock is
     /// held while waiting on the network.
-    fn fetch(
-        &self,
-        mut request: configcat_core::FetchRequest,
-        sink: &dyn LogSink,
-    ) -> RefreshUpdate {
+    fn fetch(&self, mut request: FetchRequest, sink: &dyn LogSink) -> RefreshUpdate {
         loop {
             let result = self.inner.transport.get(&request);
             let mut state = lock(&self.inner.state);
@@ -764,7 +792,8 @@ impl Client {
             }
             let step = match result {
                 Ok(response) => state.refresher.handle_response(
-                    now_ms(),
+                    self.inner.clock.now(),
+                    self.inner.clock.unix_ms(),
                     FetchResponse::new(response.status, response.etag.as_deref(), &response.body),
                     sink,
                 ),
@@ -778,30 +807,26 @@ impl Client {
             match step {
                 FetchStep::Fetch(next) => request = next,
                 FetchStep::Done(update) => return update,
-                _ => {
-                    return RefreshUpdate::failed(RefreshError::AlreadyFetching);
-                }
             }
         }
     }
 
     /// Publishes a finished refresh: new config, cache write, waiters woken.
+    /// Returns the refresh's result and the new config, if it changed.
     fn apply(
         &self,
         update: RefreshUpdate,
         sink: &dyn LogSink,
-        changed: &mut Vec<Arc<Config>>,
-    ) -> Result<Fetched, RefreshError> {
+    ) -> (Result<Fetched, RefreshError>, Option<Arc<Config>>) {
         let mut state = lock(&self.inner.state);
         if let Some(config) = update.new_config {
             state.remote = Some(Arc::new(config));
         }
-        changed.extend(self.publish(&mut state));
+        let changed = self.publish(&mut state);
         state.generation = state.generation.wrapping_add(1);
         state.last_result = update.result.clone();
         let key = state.refresher.cache_key().to_owned();
         drop(state);
-        self.inner.initialized.store(true, Ordering::Release);
         self.inner.changed.notify_all();
         if let (Some(cache), Some(payload)) = (&self.inner.options.cache, &update.cache_payload) {
             if let Err(error) = cache.write(&key, payload) {
@@ -813,7 +838,7 @@ impl Client {
                 );
             }
         }
-        update.result
+        (update.result, changed)
     }
 
     /// Swaps in a new snapshot from the state; returns the new effective
@@ -845,11 +870,8 @@ impl Client {
             previous.effective.clone()
         };
         let snapshot = Snapshot {
-            fetch_time_ms: state
-                .refresher
-                .entry()
-                .map(configcat_core::CacheEntry::fetch_time_ms),
-            lazy_due_at_ms: state.refresher.lazy_due_at_ms(),
+            fetch_time_ms: state.refresher.entry().map(CacheEntry::fetch_time_ms),
+            refresh_due: state.refresher.poll_timeout(),
             effective: effective.clone(),
         };
         self.inner.published.store_snapshot(snapshot);
@@ -858,91 +880,71 @@ impl Client {
 
     // ---- background work ------------------------------------------------
 
-    fn poll_loop(&self) {
+    /// Auto polling's timer: sleeps until the refresher's deadline and does
+    /// what is due then, handing I/O to the I/O thread so that a stalled
+    /// request never delays a deadline.
+    fn timer_loop(&self) {
+        let mut state = lock(&self.inner.state);
         loop {
             if self.is_closed() {
                 return;
             }
-            let now = now_ms();
-            let has_cache = self.inner.options.cache.is_some();
-            let (next_poll, init_deadline, ready_reported, cache_check) = {
-                let state = lock(&self.inner.state);
-                (
-                    state.refresher.next_poll_ms(),
-                    state.refresher.init_deadline_ms(),
-                    state.ready_reported,
-                    state
-                        .refresher
-                        .next_offline_cache_read_ms()
-                        .filter(|_| has_cache),
-                )
+            let deferred = DeferredSink::default();
+            let due = if state.job.is_none() {
+                state
+                    .refresher
+                    .handle_timeout(self.inner.clock.now(), &deferred)
+            } else {
+                None
             };
-            if next_poll.is_some_and(|next| next <= now) {
-                let _ = self.refresh(Trigger::Poll);
-                continue;
+            match due {
+                Some(Due::ReadCache) => state.job = Some(Job::ReadCache),
+                Some(Due::Fetch(request)) => state.job = Some(Job::Fetch(request)),
+                Some(Due::InitWaitExpired) => {
+                    drop(state);
+                    deferred.replay(&self.sink());
+                    self.report_ready_if_due();
+                    state = lock(&self.inner.state);
+                    continue;
+                }
+                None => {}
             }
-            // Offline with an external cache: follow the cache (the core says when).
-            if cache_check.is_some_and(|at| at <= now) {
-                lock(&self.inner.state).refresher.offline_cache_read(now);
-                let _ = self.refresh(Trigger::Poll);
-                continue;
+            if state.job.is_some() {
+                self.inner.changed.notify_all();
             }
-            // Wake for the next poll, or to report readiness when max init wait ends.
-            let wake_at = [
-                next_poll,
-                init_deadline.filter(|_| !ready_reported),
-                cache_check,
-            ]
-            .into_iter()
-            .flatten()
-            .min();
-            let state = lock(&self.inner.state);
-            if self.is_closed() {
-                return;
-            }
-            let _unused = match wake_at {
-                Some(at) if at > now => self
-                    .inner
-                    .changed
-                    .wait_timeout(state, Duration::from_millis(at - now))
-                    .map(|(guard, _)| guard)
-                    .unwrap_or_else(|poison| poison.into_inner().0),
-                Some(_) => state,
-                None => self
-                    .inner
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-            };
-            drop(_unused);
-            self.report_ready_if_due();
+            let deadline = state.refresher.poll_timeout();
+            state = self
+                .inner
+                .clock
+                .wait_until(&self.inner.changed, state, deadline);
         }
     }
 
-    /// Waits until max init wait ends (or the client is ready or closed),
-    /// then reports readiness.
-    fn report_ready_at_init_deadline(&self) {
-        let mut state = lock(&self.inner.state);
+    /// Auto polling's I/O: runs the cache reads and fetches the timer hands over.
+    fn io_loop(&self) {
         loop {
-            if state.ready_reported || self.is_closed() {
-                return;
-            }
-            let now = now_ms();
-            let Some(deadline) = state.refresher.init_deadline_ms() else {
-                return;
+            let mut state = lock(&self.inner.state);
+            let job = loop {
+                if self.is_closed() {
+                    return;
+                }
+                if let Some(job) = state.job.take() {
+                    break job;
+                }
+                state = self
+                    .inner
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
             };
-            if now >= deadline || state.refresher.is_initialized(now) {
-                break;
+            drop(state);
+            match job {
+                Job::ReadCache => self.read_cache(),
+                Job::Fetch(request) => {
+                    let _ = self.run_fetch(request);
+                }
             }
-            state = self
-                .inner
-                .changed
-                .wait_timeout(state, Duration::from_millis(deadline - now))
-                .map(|(guard, _)| guard)
-                .unwrap_or_else(|poison| poison.into_inner().0);
         }
-        drop(state);
-        self.report_ready_if_due();
     }
 
     fn read_override_file(&self, path: &PathBuf) -> Option<Config> {
@@ -1114,13 +1116,6 @@ impl Drop for StartedGuard<'_> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Trigger {
-    Poll,
-    Lazy,
-    Force,
-}
-
 /// What tells an override file changed: its modification time and size.
 type FileStamp = (Option<SystemTime>, u64);
 
@@ -1162,7 +1157,7 @@ mod tests {
                 ))
                 .offline(true),
         )?;
-        assert_eq!(background_threads(&remote), 1);
+        assert_eq!(background_threads(&remote), 2, "a timer and its I/O thread");
         assert!(remote.get_value("flag", false, None));
         remote.close();
         // Its end is awaited (close gives threads only a short grace).

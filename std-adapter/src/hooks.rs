@@ -8,7 +8,8 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use configcat_core::{CacheState, Config};
+use configcat_core::Config;
+use configcat_core::refresh::CacheState;
 
 use crate::details::EvaluationDetails;
 use crate::logging::LOG_TARGET;

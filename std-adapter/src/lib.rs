@@ -16,6 +16,7 @@
 
 mod cache;
 mod client;
+mod clock;
 mod details;
 mod hooks;
 mod logging;
@@ -29,9 +30,12 @@ mod transport;
 
 pub use cache::{CacheError, ConfigCache, InMemoryCache};
 pub use client::{Client, ClientError};
+pub use clock::{Clock, ManualClock};
+pub use configcat_core::refresh::{
+    CacheState, DataGovernance, Fetched, PollingMode, RefreshError, SdkKeyError, TransportErrorKind,
+};
 pub use configcat_core::{
-    CacheState, Config, DataGovernance, EvaluationError, Fetched, OverrideBehaviour, OwnedValue,
-    PollingMode, RefreshError, SettingType, TransportErrorKind, User, UserValue, Value,
+    Config, EvaluationError, OverrideBehaviour, OwnedValue, SettingType, User, UserValue, Value,
 };
 pub use details::{EvaluationDetails, FlagError};
 pub use hooks::Hooks;

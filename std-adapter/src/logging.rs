@@ -1,7 +1,7 @@
 //! Routing the core's log events to the `log` facade (target `configcat`).
 
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::Mutex;
 
 use configcat_core::{EventId, LogLevel, LogSink};
 
@@ -52,18 +52,16 @@ impl LogSink for FacadeSink<'_> {
 }
 
 /// Collects events while an internal lock is held, to be replayed to the
-/// real sink (and its hooks) after the lock is released.
+/// real sink (and its hooks) after the lock is released. Made and replayed
+/// on one thread, so a `RefCell` holds the events.
 #[derive(Default)]
 pub(crate) struct DeferredSink {
-    events: Mutex<Vec<(LogLevel, EventId, String)>>,
+    events: RefCell<Vec<(LogLevel, EventId, String)>>,
 }
 
 impl DeferredSink {
     pub(crate) fn replay(self, sink: &dyn LogSink) {
-        let events = self
-            .events
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let events = self.events.into_inner();
         for (level, id, message) in events {
             if sink.enabled(level) {
                 sink.event(level, id, format_args!("{message}"));
@@ -79,10 +77,8 @@ impl LogSink for DeferredSink {
     }
 
     fn event(&self, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
-        let mut events = self
-            .events
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        events.push((level, id, message.to_string()));
+        self.events
+            .borrow_mut()
+            .push((level, id, message.to_string()));
     }
 }

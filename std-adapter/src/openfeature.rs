@@ -10,7 +10,8 @@ use open_feature::{
     EvaluationReason, EvaluationResult, FlagMetadata, StructValue, Value,
 };
 
-use configcat_core::{CacheState, EvaluationError as CoreError, FlagValue, User, UserValue};
+use configcat_core::refresh::CacheState;
+use configcat_core::{EvaluationError as CoreError, FlagValue, User, UserValue};
 
 use crate::client::Client;
 use crate::details::{EvaluationDetails, FlagError};

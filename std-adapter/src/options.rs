@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use configcat_core::{DataGovernance, OverrideBehaviour, OwnedValue, PollingMode, User};
+use configcat_core::refresh::{DataGovernance, PollingMode};
+use configcat_core::{OverrideBehaviour, OwnedValue, User};
 
 use crate::cache::ConfigCache;
+use crate::clock::Clock;
 use crate::hooks::Hooks;
 
 /// Default connect timeout.
@@ -57,6 +59,8 @@ pub struct ClientOptions {
     pub offline: bool,
     /// Largest config download accepted.
     pub max_body_bytes: u64,
+    /// Where time comes from (default: the system's clocks).
+    pub clock: Clock,
 }
 
 impl Default for ClientOptions {
@@ -74,6 +78,7 @@ impl Default for ClientOptions {
             hooks: Hooks::default(),
             offline: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            clock: Clock::system(),
         }
     }
 }
@@ -187,6 +192,14 @@ impl ClientOptions {
         self
     }
 
+    /// Sets where time comes from: [`Clock::system`] (the default), or a
+    /// [`ManualClock`](crate::ManualClock)'s clock in tests.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Whether flags come only from the overrides: nothing is ever fetched.
     pub(crate) fn is_local_only(&self) -> bool {
         self.flag_overrides
@@ -232,6 +245,7 @@ impl fmt::Debug for ClientOptions {
             .field("hooks", &self.hooks)
             .field("offline", &self.offline)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("clock", &self.clock)
             .finish()
     }
 }

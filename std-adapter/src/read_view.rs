@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
+use configcat_core::refresh::Instant;
 use configcat_core::{Config, User};
 
 /// What evaluations read: swapped as a whole, never modified in place.
@@ -28,8 +29,9 @@ pub(crate) struct Snapshot {
     /// What evaluations use: the remote config, the overrides, or both merged.
     pub(crate) effective: Option<Arc<Config>>,
     pub(crate) fetch_time_ms: Option<u64>,
-    /// Lazy loading: reads before this time need not look at the refresher.
-    pub(crate) lazy_due_at_ms: Option<u64>,
+    /// The refresher's deadline: in lazy loading, reads before it need not
+    /// look at the refresher.
+    pub(crate) refresh_due: Option<Instant>,
 }
 
 /// The published state of one client.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use configcat_core::{FetchRequest, TransportErrorKind};
+use configcat_core::refresh::{FetchRequest, TransportErrorKind};
 use ureq::Agent;
 use ureq::config::Config as UreqConfig;
 

@@ -20,7 +20,7 @@ use std::thread;
 use std::time::Duration;
 
 use configcat_cdn_stand_in::{CdnStandIn, Fault};
-use configcat_core::cache_key;
+use configcat_core::refresh::cache_key;
 use configcat_std::{
     CacheState, Client, ClientError, ClientOptions, ConfigCache, EvaluationError, Fetched,
     FlagError, Hooks, InMemoryCache, OwnedValue, SettingType, User,

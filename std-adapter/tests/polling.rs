@@ -225,7 +225,8 @@ fn lazy_loading_refetches_an_expired_cached_config() {
         "\"old\"",
         &text_config(&cdn.base_url(), "flag", "cached"),
     );
-    configcat_std::ConfigCache::write(&*cache, &configcat_core::cache_key(&key), &old).unwrap();
+    configcat_std::ConfigCache::write(&*cache, &configcat_core::refresh::cache_key(&key), &old)
+        .unwrap();
     let client = Client::get(
         &key,
         options(&cdn)
@@ -254,7 +255,8 @@ fn lazy_loading_serves_a_fresh_cached_config_without_fetching() {
         "\"c\"",
         &text_config(&cdn.base_url(), "flag", "cached"),
     );
-    configcat_std::ConfigCache::write(&*cache, &configcat_core::cache_key(&key), &fresh).unwrap();
+    configcat_std::ConfigCache::write(&*cache, &configcat_core::refresh::cache_key(&key), &fresh)
+        .unwrap();
     let client = Client::get(
         &key,
         options(&cdn)
@@ -507,7 +509,8 @@ fn wait_for_ready_reports_cached_data_only_for_an_old_cache_entry() {
         "\"old\"",
         &text_config(&cdn.base_url(), "flag", "cached"),
     );
-    configcat_std::ConfigCache::write(&*cache, &configcat_core::cache_key(&key), &old).unwrap();
+    configcat_std::ConfigCache::write(&*cache, &configcat_core::refresh::cache_key(&key), &old)
+        .unwrap();
     let client = Client::get(
         &key,
         options(&cdn)

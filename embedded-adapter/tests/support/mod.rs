@@ -9,15 +9,21 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use configcat_embedded::{ConfigStorage, EventId, LogLevel, LogSink};
+use configcat_embedded::{ConfigStorage, EventId, Instant, LogLevel, LogSink};
 
 pub(crate) use tcp_connection::{TcpConnection, TcpError};
 
 /// A well-formed SDK key (the stand-in serves any key).
 pub(crate) const SDK_KEY: &str = "configcat-sdk-1/TEST_KEY-0123456789012/1234567890123456789012";
 
-/// The fake clock's start: the tests pass times, nothing sleeps.
+/// The fake wall clock's start: the tests pass times, nothing sleeps.
 pub(crate) const T0: u64 = 1_700_000_000_000;
+
+/// The monotonic clock of a device whose wall clock reads `unix_ms`: the
+/// tests keep the two in step (from 0 at `T0`) unless they step one.
+pub(crate) const fn mono(unix_ms: u64) -> Instant {
+    Instant::from_millis(unix_ms.saturating_sub(T0))
+}
 
 /// The TCP connection's connect/read timeout: short, so stalls end quickly.
 pub(crate) const TIMEOUT: Duration = Duration::from_millis(300);

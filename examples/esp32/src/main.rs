@@ -2,8 +2,9 @@
 //!
 //! Boot: Wi-Fi (station), SNTP for the wall clock, the NVS namespace
 //! `configcat` as the persistent config cache, and the embedded client. The
-//! main loop ticks the client with the current Unix time in milliseconds (it
-//! fetches every 60 s, with ETags, writing NVS only when the config changes)
+//! main loop ticks the client with the uptime (the monotonic clock that
+//! schedules its polls) and the Unix time (recorded as the stored config's
+//! fetch time); it fetches every 60 s, with ETags, writing NVS only when the config changes,
 //! and sets the LED from the flag `LED_FLAG` every 100 ms. Reads never wait
 //! on the network: without Wi-Fi the device serves the config it stored last.
 //!
@@ -14,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::anyhow;
 use configcat_embedded::{
-    Client, ClientOptions, Fetched, KeyValueStorage, LogFacadeSink, PollingMode, User,
+    Client, ClientOptions, Fetched, Instant, KeyValueStorage, LogFacadeSink, PollingMode, User,
 };
 use esp_idf_svc::eventloop::EspSystemEventLoop;
 use esp_idf_svc::hal::gpio::PinDriver;
@@ -92,7 +93,17 @@ fn main() -> anyhow::Result<()> {
             max_init_wait_ms: 0,
         })
         .with_timeouts_ms(10_000, 10_000);
-    let mut client = Client::new(SDK_KEY, options, connect, storage, LogFacadeSink, now_ms())?;
+    let boot = std::time::Instant::now();
+    let uptime = || Instant::from_millis(u64::try_from(boot.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let mut client = Client::new(
+        SDK_KEY,
+        options,
+        connect,
+        storage,
+        LogFacadeSink,
+        uptime(),
+        now_ms(),
+    )?;
     info!(
         "ConfigCat client ready (NVS key {}, cached config: {})",
         client.storage_key(),
@@ -109,17 +120,17 @@ fn main() -> anyhow::Result<()> {
     let device = User::new(device_id).with_custom("Firmware", env!("CARGO_PKG_VERSION"));
 
     let mut led_on = None;
-    let mut last_reconnect_ms = 0;
+    let mut last_reconnect = Instant::ZERO;
     loop {
-        let now = now_ms();
-        match client.tick(now) {
+        let now = uptime();
+        match client.tick(now, now_ms()) {
             Some(Ok(Fetched::New)) => info!("new config fetched"),
             Some(Err(error)) => {
                 warn!("refresh failed: {error}");
                 if !wifi.is_connected().unwrap_or(false)
-                    && now.saturating_sub(last_reconnect_ms) >= RECONNECT_EVERY_MS
+                    && now.saturating_millis_since(last_reconnect) >= RECONNECT_EVERY_MS
                 {
-                    last_reconnect_ms = now;
+                    last_reconnect = now;
                     if let Err(error) = connect_wifi(&mut wifi) {
                         warn!("Wi-Fi reconnection failed: {error}");
                     }
@@ -168,9 +179,9 @@ fn connect_wifi(wifi: &mut BlockingWifi<EspWifi<'static>>) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Waits (at most `SNTP_WAIT`) for the first SNTP sync. Without it the clock
-/// starts in 1970: the client then works all the same, it only fetches once
-/// the clock has caught up with the cached config's fetch time.
+/// Waits (at most `SNTP_WAIT`) for the first SNTP sync. Without it the wall
+/// clock starts in 1970: the client works all the same (the uptime schedules
+/// its polls), only the fetch time it records is off until SNTP syncs.
 fn wait_for_clock(sntp: &EspSntp<'_>) {
     let start = std::time::Instant::now();
     while sntp.get_sync_status() != SyncStatus::Completed {
@@ -183,7 +194,7 @@ fn wait_for_clock(sntp: &EspSntp<'_>) {
     info!("clock set by SNTP");
 }
 
-/// The wall clock in Unix milliseconds: what the client's `tick` takes.
+/// The wall clock in Unix milliseconds: the fetch time the client records.
 fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
