@@ -95,6 +95,18 @@ pub(crate) fn auto_options(cdn: &CdnStandIn) -> ClientOptions {
     options(cdn).auto_polling(POLL_INTERVAL, Duration::from_secs(2))
 }
 
+/// Runs `work` on a thread of its own and returns what it returns; fails
+/// the test if it has not returned within [`WAIT`]. A hang detector, not a
+/// timing: the tests use it where the wrong behaviour blocks for longer
+/// than `WAIT` (a stalled request with a longer read timeout).
+pub(crate) fn within_wait<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || sender.send(work()));
+    receiver
+        .recv_timeout(WAIT)
+        .unwrap_or_else(|_| panic!("still blocked after {WAIT:?}"))
+}
+
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> u64 {
     u64::try_from(
