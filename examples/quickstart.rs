@@ -114,9 +114,9 @@ fn run_offline_demo() -> Result<(), String> {
             let _ = changes.send(config.keys().len());
         });
     let options = ClientOptions::default()
-        .base_url(cdn.base_url())
-        .auto_polling(Duration::from_millis(500), Duration::from_secs(5))
-        .hooks(hooks);
+        .with_base_url(cdn.base_url())
+        .with_auto_polling(Duration::from_millis(500), Duration::from_secs(5))
+        .with_hooks(hooks);
     let client = Client::get(DEMO_SDK_KEY, options).map_err(|e| e.to_string())?;
     let state = client.wait_for_ready(Duration::from_secs(5));
     println!("cache state: {state:?}\n");

@@ -762,7 +762,7 @@ pub fn unique_sdk_key(base: &str) -> String {
 /// # Errors
 /// The client cannot be created.
 pub fn std_client(config: &ConfigFile) -> Result<Client, String> {
-    let options = ClientOptions::default().flag_overrides(FlagOverrides::from_file(
+    let options = ClientOptions::default().with_flag_overrides(FlagOverrides::from_file(
         &config.path,
         OverrideBehaviour::LocalOnly,
     ));

@@ -125,9 +125,9 @@ fn redis_cache(options: &Options) -> Result<Arc<RedisCache>, String> {
 fn write(options: &Options) -> Result<(), String> {
     let users = read_users(options.get("users")?)?;
     let client_options = ClientOptions::default()
-        .base_url(options.get("base-url")?)
-        .manual_polling()
-        .cache(redis_cache(options)?);
+        .with_base_url(options.get("base-url")?)
+        .with_manual_polling()
+        .with_cache(redis_cache(options)?);
     let client = Client::get(options.get("sdk-key")?, client_options).map_err(|e| e.to_string())?;
     client
         .force_refresh()
@@ -141,9 +141,9 @@ fn write(options: &Options) -> Result<(), String> {
 fn read(options: &Options) -> Result<(), String> {
     let users = read_users(options.get("users")?)?;
     let client_options = ClientOptions::default()
-        .offline(true)
-        .manual_polling()
-        .cache(redis_cache(options)?);
+        .with_offline(true)
+        .with_manual_polling()
+        .with_cache(redis_cache(options)?);
     let client = Client::get(options.get("sdk-key")?, client_options).map_err(|e| e.to_string())?;
     let state = client.wait_for_ready(Duration::from_secs(5));
     if state == CacheState::NoFlagData {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use configcat_core::refresh::{
     CacheEntry, CacheState, Due, FetchRequest, FetchResponse, FetchStep, Fetched, PollingMode,
-    RefreshError, RefreshOptions, RefreshUpdate, Refresher, SdkKeyError, TransportErrorKind, emit,
+    RefreshError, RefreshUpdate, Refresher, SdkKeyError, TransportErrorKind, emit,
     report_config_missing,
 };
 use configcat_core::{
@@ -185,9 +185,9 @@ impl Client {
     }
 
     fn create(sdk_key: &str, options: ClientOptions) -> Result<Self, ClientError> {
-        let mut refresh_options = RefreshOptions::new(options.polling_mode)
-            .with_data_governance(options.data_governance)
-            .with_offline(options.offline)
+        let refresh_options = options
+            .refresh
+            .clone()
             .with_local_only(options.is_local_only())
             .with_follow_cache(options.cache.is_some())
             .with_sdk_version(env!("CARGO_PKG_VERSION"))
@@ -195,9 +195,6 @@ impl Client {
                 millis(options.connect_timeout),
                 millis(options.read_timeout),
             );
-        if let Some(base_url) = &options.base_url {
-            refresh_options = refresh_options.with_base_url(base_url.clone());
-        }
         let clock = options.clock.clone();
         let refresher = Refresher::new(sdk_key, refresh_options, clock.now())
             .map_err(ClientError::InvalidSdkKey)?;
@@ -461,7 +458,7 @@ impl Client {
     /// );
     /// let client = Client::get(
     ///     "configcat-sdk-1/DOCTEST-FOR-EACH-VALUE/1234567890123456789012",
-    ///     ClientOptions::default().flag_overrides(overrides),
+    ///     ClientOptions::default().with_flag_overrides(overrides),
     /// )?;
     /// let mut line = String::new();
     /// client.for_each_value(None, |key, value| {
@@ -583,7 +580,7 @@ impl Client {
     /// most max init wait), refreshes when expired in lazy loading.
     #[inline]
     fn ensure_fresh(&self) {
-        match self.inner.options.polling_mode {
+        match self.inner.options.polling_mode() {
             PollingMode::Auto { .. } if !self.inner.initialized.load(Ordering::Acquire) => {
                 self.wait_until_initialized(None);
             }
@@ -686,7 +683,7 @@ impl Client {
     /// it, after max init wait in auto polling), at most `timeout`, and tells
     /// how much flag data it has.
     pub fn wait_for_ready(&self, timeout: Duration) -> CacheState {
-        if matches!(self.inner.options.polling_mode, PollingMode::Lazy { .. }) {
+        if matches!(self.inner.options.polling_mode(), PollingMode::Lazy { .. }) {
             self.ensure_fresh();
         }
         self.wait_until_initialized(Some(timeout));
@@ -1138,7 +1135,7 @@ mod tests {
     fn only_a_client_that_may_fetch_runs_a_poller() -> Result<(), ClientError> {
         let local = Client::get(
             "configcat-sdk-1/UNIT-TEST-LOCAL-ONLY-1/1234567890123456789012",
-            ClientOptions::default().flag_overrides(FlagOverrides::from_map(
+            ClientOptions::default().with_flag_overrides(FlagOverrides::from_map(
                 [("flag", true.into())],
                 OverrideBehaviour::LocalOnly,
             )),
@@ -1151,11 +1148,11 @@ mod tests {
         let remote = Client::get(
             "configcat-sdk-1/UNIT-TEST-POLL-THREAD1/1234567890123456789012",
             ClientOptions::default()
-                .flag_overrides(FlagOverrides::from_map(
+                .with_flag_overrides(FlagOverrides::from_map(
                     [("flag", true.into())],
                     OverrideBehaviour::LocalOverRemote,
                 ))
-                .offline(true),
+                .with_offline(true),
         )?;
         assert_eq!(background_threads(&remote), 2, "a timer and its I/O thread");
         assert!(remote.get_value("flag", false, None));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use configcat_core::refresh::{DataGovernance, PollingMode};
+use configcat_core::refresh::{DataGovernance, PollingMode, RefreshOptions};
 use configcat_core::{OverrideBehaviour, OwnedValue, User};
 
 use crate::cache::ConfigCache;
@@ -17,7 +17,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default read timeout.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default cap on a config download (ConfigCat configs are far smaller).
-pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+pub const DEFAULT_MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// How a client is set up. Start from `ClientOptions::default()` and change
 /// what you need:
@@ -27,22 +27,21 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
 /// use std::time::Duration;
 ///
 /// let options = ClientOptions::default()
-///     .auto_polling(Duration::from_secs(30), Duration::from_secs(3))
-///     .data_governance(DataGovernance::EuOnly)
-///     .read_timeout(Duration::from_secs(5))
-///     .hooks(Hooks::default().on_error(|message| eprintln!("{message}")));
+///     .with_auto_polling(Duration::from_secs(30), Duration::from_secs(3))
+///     .with_data_governance(DataGovernance::EuOnly)
+///     .with_read_timeout(Duration::from_secs(5))
+///     .with_hooks(Hooks::default().on_error(|message| eprintln!("{message}")));
 /// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct ClientOptions {
-    /// When the config is refreshed (default: auto polling every 60 s, 5 s max init wait).
-    pub polling_mode: PollingMode,
+    /// How the config is refreshed: polling mode (default: auto polling
+    /// every 60 s, 5 s max init wait), CDN region or base url, offline
+    /// start. The client sets the rest (its version, local-only from the
+    /// overrides, following the cache, the timeouts quoted in messages).
+    pub refresh: RefreshOptions,
     /// An external cache for the config (default: this process's memory only).
     pub cache: Option<Arc<dyn ConfigCache>>,
-    /// A custom CDN or ConfigCat Proxy url.
-    pub base_url: Option<String>,
-    /// CDN region (ignored with a custom base url).
-    pub data_governance: DataGovernance,
     /// TCP and TLS connect timeout.
     pub connect_timeout: Duration,
     /// Timeout waiting for the response and its body.
@@ -55,10 +54,8 @@ pub struct ClientOptions {
     pub default_user: Option<User>,
     /// Callbacks.
     pub hooks: Hooks,
-    /// Start without network access (see `Client::set_online`).
-    pub offline: bool,
     /// Largest config download accepted.
-    pub max_body_bytes: u64,
+    pub max_body_bytes: usize,
     /// Where time comes from (default: the system's clocks).
     pub clock: Clock,
 }
@@ -66,17 +63,14 @@ pub struct ClientOptions {
 impl Default for ClientOptions {
     fn default() -> Self {
         Self {
-            polling_mode: PollingMode::AUTO_DEFAULT,
+            refresh: RefreshOptions::new(PollingMode::AUTO_DEFAULT),
             cache: None,
-            base_url: None,
-            data_governance: DataGovernance::Global,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             proxy: None,
             flag_overrides: None,
             default_user: None,
             hooks: Hooks::default(),
-            offline: false,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             clock: Clock::system(),
         }
@@ -88,106 +82,110 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 }
 
 impl ClientOptions {
-    /// Auto polling: fetch every `poll_interval` in the background; reads wait
-    /// at most `max_init_wait` for the first config.
+    /// Sets the polling mode.
     #[must_use]
-    pub fn auto_polling(mut self, poll_interval: Duration, max_init_wait: Duration) -> Self {
-        self.polling_mode = PollingMode::Auto {
-            interval_ms: millis(poll_interval).max(1),
-            max_init_wait_ms: millis(max_init_wait),
-        };
+    pub const fn with_polling_mode(mut self, polling_mode: PollingMode) -> Self {
+        self.refresh.polling = polling_mode;
         self
     }
 
-    /// Lazy loading: a read fetches when the config is older than `cache_ttl`.
+    /// Auto polling: fetch every `poll_interval` in the background; reads wait
+    /// at most `max_init_wait` for the first config.
     #[must_use]
-    pub fn lazy_loading(mut self, cache_ttl: Duration) -> Self {
-        self.polling_mode = PollingMode::Lazy {
+    pub fn with_auto_polling(self, poll_interval: Duration, max_init_wait: Duration) -> Self {
+        self.with_polling_mode(PollingMode::Auto {
+            interval_ms: millis(poll_interval).max(1),
+            max_init_wait_ms: millis(max_init_wait),
+        })
+    }
+
+    /// Lazy loading: a read refreshes when the config is older than `cache_ttl`.
+    #[must_use]
+    pub fn with_lazy_loading(self, cache_ttl: Duration) -> Self {
+        self.with_polling_mode(PollingMode::Lazy {
             ttl_ms: millis(cache_ttl).max(1),
-        };
-        self
+        })
     }
 
     /// Manual polling: fetch only on `Client::force_refresh`.
     #[must_use]
-    pub const fn manual_polling(mut self) -> Self {
-        self.polling_mode = PollingMode::Manual;
-        self
+    pub const fn with_manual_polling(self) -> Self {
+        self.with_polling_mode(PollingMode::Manual)
     }
 
     /// Sets the config cache.
     #[must_use]
-    pub fn cache(mut self, cache: Arc<dyn ConfigCache>) -> Self {
+    pub fn with_cache(mut self, cache: Arc<dyn ConfigCache>) -> Self {
         self.cache = Some(cache);
         self
     }
 
     /// Sets a custom base url (a ConfigCat Proxy, or a test server).
     #[must_use]
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.refresh.base_url = Some(base_url.into());
         self
     }
 
     /// Sets the CDN region.
     #[must_use]
-    pub const fn data_governance(mut self, data_governance: DataGovernance) -> Self {
-        self.data_governance = data_governance;
+    pub const fn with_data_governance(mut self, data_governance: DataGovernance) -> Self {
+        self.refresh.data_governance = data_governance;
         self
     }
 
     /// Sets the connect timeout.
     #[must_use]
-    pub const fn connect_timeout(mut self, timeout: Duration) -> Self {
+    pub const fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// Sets the read timeout.
     #[must_use]
-    pub const fn read_timeout(mut self, timeout: Duration) -> Self {
+    pub const fn with_read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = timeout;
         self
     }
 
     /// Sends requests through an HTTP proxy.
     #[must_use]
-    pub fn proxy(mut self, proxy: ProxyOptions) -> Self {
+    pub fn with_proxy(mut self, proxy: ProxyOptions) -> Self {
         self.proxy = Some(proxy);
         self
     }
 
     /// Sets local flag overrides.
     #[must_use]
-    pub fn flag_overrides(mut self, overrides: FlagOverrides) -> Self {
+    pub fn with_flag_overrides(mut self, overrides: FlagOverrides) -> Self {
         self.flag_overrides = Some(overrides);
         self
     }
 
     /// Sets the default user.
     #[must_use]
-    pub fn default_user(mut self, user: User) -> Self {
+    pub fn with_default_user(mut self, user: User) -> Self {
         self.default_user = Some(user);
         self
     }
 
     /// Sets the hooks.
     #[must_use]
-    pub fn hooks(mut self, hooks: Hooks) -> Self {
+    pub fn with_hooks(mut self, hooks: Hooks) -> Self {
         self.hooks = hooks;
         self
     }
 
-    /// Starts offline.
+    /// Starts offline (see `Client::set_online`).
     #[must_use]
-    pub const fn offline(mut self, offline: bool) -> Self {
-        self.offline = offline;
+    pub const fn with_offline(mut self, offline: bool) -> Self {
+        self.refresh.offline = offline;
         self
     }
 
     /// Sets the largest config download accepted.
     #[must_use]
-    pub const fn max_body_bytes(mut self, limit: u64) -> Self {
+    pub const fn with_max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body_bytes = limit;
         self
     }
@@ -198,6 +196,11 @@ impl ClientOptions {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The polling mode.
+    pub(crate) const fn polling_mode(&self) -> PollingMode {
+        self.refresh.polling
     }
 
     /// Whether flags come only from the overrides: nothing is ever fetched.
@@ -217,15 +220,12 @@ impl ClientOptions {
             _ => false,
         };
         same_cache
-            && self.polling_mode == other.polling_mode
-            && self.base_url == other.base_url
-            && self.data_governance == other.data_governance
+            && self.refresh == other.refresh
             && self.connect_timeout == other.connect_timeout
             && self.read_timeout == other.read_timeout
             && self.proxy == other.proxy
             && self.flag_overrides == other.flag_overrides
             && self.default_user == other.default_user
-            && self.offline == other.offline
             && self.max_body_bytes == other.max_body_bytes
     }
 }
@@ -233,17 +233,14 @@ impl ClientOptions {
 impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
-            .field("polling_mode", &self.polling_mode)
+            .field("refresh", &self.refresh)
             .field("cache", &self.cache.as_ref().map(|_| "custom"))
-            .field("base_url", &self.base_url)
-            .field("data_governance", &self.data_governance)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("proxy", &self.proxy)
             .field("flag_overrides", &self.flag_overrides)
             .field("default_user", &self.default_user)
             .field("hooks", &self.hooks)
-            .field("offline", &self.offline)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("clock", &self.clock)
             .finish()

@@ -34,7 +34,7 @@ pub const DEFAULT_REDIS_RESPONSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// use std::sync::Arc;
 ///
 /// let cache = RedisCache::new("redis://127.0.0.1:6379/0")?;
-/// let options = ClientOptions::default().cache(Arc::new(cache));
+/// let options = ClientOptions::default().with_cache(Arc::new(cache));
 /// let client = Client::get("configcat-sdk-1/XXXXXXXXXXXXXXXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXX", options)?;
 /// # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
 /// ```

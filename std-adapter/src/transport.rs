@@ -23,7 +23,7 @@ pub(crate) struct TransportFailure {
 
 pub(crate) struct Transport {
     agent: Agent,
-    max_body_bytes: u64,
+    max_body_bytes: usize,
 }
 
 impl Transport {
@@ -33,7 +33,7 @@ impl Transport {
         connect_timeout: Duration,
         read_timeout: Duration,
         proxy: Option<&ProxyOptions>,
-        max_body_bytes: u64,
+        max_body_bytes: usize,
     ) -> Result<Self, String> {
         let proxy = proxy.map(ProxyOptions::to_ureq).transpose()?;
         let config: UreqConfig = Agent::config_builder()
@@ -71,7 +71,7 @@ impl Transport {
             response
                 .body_mut()
                 .with_config()
-                .limit(self.max_body_bytes)
+                .limit(u64::try_from(self.max_body_bytes).unwrap_or(u64::MAX))
                 .read_to_vec()
                 .map_err(classify)?
         };

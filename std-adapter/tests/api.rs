@@ -97,7 +97,7 @@ fn get_returns_the_same_client_for_the_same_key_and_warns_on_other_options() {
 }
 
 fn options_with_other_polling(cdn: &CdnStandIn) -> ClientOptions {
-    options(cdn).lazy_loading(Duration::from_secs(60))
+    options(cdn).with_lazy_loading(Duration::from_secs(60))
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn default_user_set_and_clear() {
     cdn.set_config(&rich_config(&cdn.base_url()));
     let client = Client::get(
         &key,
-        options(&cdn).default_user(User::new("someone").with_email("jane@example.com")),
+        options(&cdn).with_default_user(User::new("someone").with_email("jane@example.com")),
     )
     .unwrap();
     assert_eq!(client.force_refresh(), Ok(Fetched::New));
@@ -320,7 +320,7 @@ fn hooks_report_readiness_changes_evaluations_and_errors() {
         .on_error(move |message| {
             let _ = error_sender.lock().unwrap().send(message.to_owned());
         });
-    let client = Client::get(&key, auto_options(&cdn).hooks(hooks)).unwrap();
+    let client = Client::get(&key, auto_options(&cdn).with_hooks(hooks)).unwrap();
 
     assert_eq!(ready.recv_timeout(WAIT).unwrap(), CacheState::UpToDate);
     assert!(wait_for_value(&changes, "one"));
@@ -384,7 +384,7 @@ fn a_hook_may_call_back_into_the_client() {
             let _ = sender.lock().unwrap().send((value, keys, nested, state));
         })
     };
-    let options = options(&cdn).hooks(hooks);
+    let options = options(&cdn).with_hooks(hooks);
     let client = Client::get(&key, options.clone()).unwrap();
     cell.set(client.clone()).unwrap();
 
@@ -423,7 +423,7 @@ fn a_hook_may_close_the_client_from_the_polling_thread() {
             }
         })
     };
-    let client = Client::get(&key, auto_options(&cdn).hooks(hooks)).unwrap();
+    let client = Client::get(&key, auto_options(&cdn).with_hooks(hooks)).unwrap();
     cell.set(client.clone()).unwrap();
     assert_eq!(client.wait_for_ready(WAIT), CacheState::UpToDate);
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "close"));
@@ -452,7 +452,7 @@ fn a_panicking_hook_does_not_stop_the_client() {
             let value = config.get_value("flag", String::new(), None, &configcat_core::NoLog);
             let _ = sender.lock().unwrap().send(value);
         });
-    let client = Client::get(&key, auto_options(&cdn).hooks(hooks)).unwrap();
+    let client = Client::get(&key, auto_options(&cdn).with_hooks(hooks)).unwrap();
     assert!(wait_for_value(&changes, "one"));
     assert_eq!(client.get_value("flag", String::new(), None), "one");
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "two"));
@@ -528,9 +528,9 @@ fn concurrent_gets_return_a_client_that_has_loaded_its_cache() {
         );
         cache.write(&cache_key(&key), &payload).unwrap();
         let options = ClientOptions::default()
-            .base_url("http://127.0.0.1:9")
-            .manual_polling()
-            .cache(cache);
+            .with_base_url("http://127.0.0.1:9")
+            .with_manual_polling()
+            .with_cache(cache);
         let barrier = Arc::new(Barrier::new(4));
         let readers: Vec<_> = (0..4)
             .map(|_| {

@@ -42,7 +42,7 @@ fn a_fetched_config_is_cached_in_the_shared_format_under_the_shared_key() {
     let json = text_config(&cdn.base_url(), "flag", "one");
     let etag = cdn.set_config(&json);
     let cache = Arc::new(InMemoryCache::new());
-    let client = Client::get(&key, options(&cdn).cache(cache.clone())).unwrap();
+    let client = Client::get(&key, options(&cdn).with_cache(cache.clone())).unwrap();
 
     let cache_key = cache_key(&key);
     assert_eq!(cache_key.len(), 40);
@@ -89,7 +89,7 @@ fn a_pre_filled_cache_serves_reads_before_any_fetch() {
             &cache_payload(now_ms(), "\"cached\"", &cached),
         )
         .unwrap();
-    let client = Client::get(&key, options(&cdn).cache(cache.clone())).unwrap();
+    let client = Client::get(&key, options(&cdn).with_cache(cache.clone())).unwrap();
 
     assert_eq!(client.get_value("flag", String::new(), None), "cached");
     assert_eq!(client.wait_for_ready(WAIT), CacheState::UpToDate);
@@ -125,10 +125,10 @@ fn auto_polling_serves_a_fresh_cache_entry_while_the_server_stalls() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .auto_polling(Duration::from_secs(60), Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(10))
-            .cache(cache)
-            .hooks(hooks),
+            .with_auto_polling(Duration::from_secs(60), Duration::from_secs(10))
+            .with_read_timeout(Duration::from_secs(10))
+            .with_cache(cache)
+            .with_hooks(hooks),
     )
     .unwrap();
     // A read that waited for the stalled fetch would block for its 10 s read timeout.
@@ -152,12 +152,12 @@ fn a_new_client_starts_from_what_a_closed_one_cached() {
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
     let cache = Arc::new(InMemoryCache::new());
-    let first = Client::get(&key, options(&cdn).cache(cache.clone())).unwrap();
+    let first = Client::get(&key, options(&cdn).with_cache(cache.clone())).unwrap();
     assert_eq!(first.force_refresh(), Ok(Fetched::New));
     first.close();
 
     cdn.set_fault(Fault::Status(500));
-    let second = Client::get(&key, options(&cdn).cache(cache)).unwrap();
+    let second = Client::get(&key, options(&cdn).with_cache(cache)).unwrap();
     assert_eq!(second.get_value("flag", String::new(), None), "one");
     assert_eq!(cdn.request_count(), 1);
     second.close();
@@ -181,8 +181,8 @@ fn a_newer_cache_entry_from_another_process_is_adopted_on_the_next_refresh() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .lazy_loading(Duration::from_secs(60))
-            .cache(cache.clone()),
+            .with_lazy_loading(Duration::from_secs(60))
+            .with_cache(cache.clone()),
     )
     .unwrap();
     // Another process refreshes the shared cache after this client started.
@@ -236,9 +236,9 @@ fn a_failing_cache_is_logged_and_does_not_break_reads() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .lazy_loading(Duration::from_secs(60))
-            .cache(cache.clone())
-            .hooks(hooks),
+            .with_lazy_loading(Duration::from_secs(60))
+            .with_cache(cache.clone())
+            .with_hooks(hooks),
     )
     .unwrap();
 
@@ -295,7 +295,11 @@ fn a_corrupt_cache_entry_is_reported_and_ignored() {
     let hooks = Hooks::default().on_error(move |message| {
         let _ = sender.lock().unwrap().send(message.to_owned());
     });
-    let client = Client::get(&key, options(&cdn).cache(cache.clone()).hooks(hooks)).unwrap();
+    let client = Client::get(
+        &key,
+        options(&cdn).with_cache(cache.clone()).with_hooks(hooks),
+    )
+    .unwrap();
     let message = errors.recv_timeout(WAIT).unwrap();
     assert!(
         message.starts_with("Error occurred while reading the cache."),
@@ -325,10 +329,10 @@ fn an_offline_client_follows_the_shared_cache() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .auto_polling(Duration::from_millis(50), Duration::from_millis(0))
-            .offline(true)
-            .cache(cache.clone())
-            .hooks(hooks),
+            .with_auto_polling(Duration::from_millis(50), Duration::from_millis(0))
+            .with_offline(true)
+            .with_cache(cache.clone())
+            .with_hooks(hooks),
     )
     .unwrap();
     assert!(wait_for_value(&values, "first"));

@@ -34,9 +34,9 @@ fn requests_through_a_wall_clock_step(test: &str, step_ms: i64) -> usize {
     let client = Client::get(
         &sdk_key(test),
         options(&cdn)
-            .auto_polling(SECOND, Duration::ZERO)
+            .with_auto_polling(SECOND, Duration::ZERO)
             .with_clock(clock.clock())
-            .hooks(hooks),
+            .with_hooks(hooks),
     )
     .unwrap();
     assert!(wait_for_value(&changes, "v0"), "the first poll, at once");
@@ -87,10 +87,10 @@ fn max_init_wait_ends_on_the_clock_while_the_first_fetch_stalls() {
     let client = Client::get(
         &sdk_key("manual_clock_max_init_wait"),
         options(&cdn)
-            .auto_polling(Duration::from_secs(60), Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(30))
+            .with_auto_polling(Duration::from_secs(60), Duration::from_secs(5))
+            .with_read_timeout(Duration::from_secs(30))
             .with_clock(clock.clock())
-            .hooks(hooks),
+            .with_hooks(hooks),
     )
     .unwrap();
     assert!(
@@ -133,7 +133,7 @@ fn lazy_loading_refreshes_when_the_ttl_has_passed_on_the_clock() {
     let client = Client::get(
         &sdk_key("manual_clock_lazy_ttl"),
         options(&cdn)
-            .lazy_loading(Duration::from_secs(60))
+            .with_lazy_loading(Duration::from_secs(60))
             .with_clock(clock.clock()),
     )
     .unwrap();

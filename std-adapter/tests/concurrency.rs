@@ -64,7 +64,7 @@ fn readers_always_see_one_complete_config_version() {
     cdn.set_config(&version(&cdn.base_url(), 1));
     let client = Client::get(
         &key,
-        options(&cdn).auto_polling(Duration::from_millis(2), Duration::from_secs(5)),
+        options(&cdn).with_auto_polling(Duration::from_millis(2), Duration::from_secs(5)),
     )
     .unwrap();
     assert_eq!(client.get_value("a", 0_i64, None), 1);

@@ -78,7 +78,7 @@ fn force_refresh_reports_every_status_and_keeps_the_last_good_config() {
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
     let (hooks, errors) = error_messages();
-    let client = Client::get(&key, options(&cdn).hooks(hooks)).unwrap();
+    let client = Client::get(&key, options(&cdn).with_hooks(hooks)).unwrap();
 
     assert_eq!(client.force_refresh(), Ok(Fetched::New));
     assert_eq!(client.force_refresh(), Ok(Fetched::NotModified));
@@ -247,10 +247,10 @@ fn a_refused_connection_is_a_transport_error() {
     let client = Client::get(
         &key,
         ClientOptions::default()
-            .base_url(format!("http://127.0.0.1:{port}"))
-            .manual_polling()
-            .connect_timeout(Duration::from_millis(300))
-            .read_timeout(READ_TIMEOUT),
+            .with_base_url(format!("http://127.0.0.1:{port}"))
+            .with_manual_polling()
+            .with_connect_timeout(Duration::from_millis(300))
+            .with_read_timeout(READ_TIMEOUT),
     )
     .unwrap();
     let result = client.force_refresh();
@@ -272,7 +272,7 @@ fn a_body_over_the_size_limit_is_rejected() {
     let key = sdk_key("body_too_large");
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
-    let client = Client::get(&key, options(&cdn).max_body_bytes(16)).unwrap();
+    let client = Client::get(&key, options(&cdn).with_max_body_bytes(16)).unwrap();
     let result = client.force_refresh();
     assert!(
         matches!(
@@ -335,7 +335,7 @@ fn a_redirect_loop_stops_after_three_requests() {
     first.set_config(&redirecting_config(&second.base_url(), 2, "first"));
     second.set_config(&redirecting_config(&first.base_url(), 2, "second"));
     let (hooks, errors) = error_messages();
-    let client = Client::get(&key, options(&first).hooks(hooks)).unwrap();
+    let client = Client::get(&key, options(&first).with_hooks(hooks)).unwrap();
 
     assert_eq!(client.force_refresh(), Ok(Fetched::New));
     // first -> second -> first, then the loop is detected.
@@ -383,7 +383,7 @@ fn requests_go_through_the_http_proxy_with_its_credentials() {
     let proxy = HttpProxy::start(Some((user.to_owned(), password.to_owned()))).unwrap();
     let client = Client::get(
         &key,
-        options(&cdn).proxy(ProxyOptions::new(proxy.url()).with_credentials(user, password)),
+        options(&cdn).with_proxy(ProxyOptions::new(proxy.url()).with_credentials(user, password)),
     )
     .unwrap();
 
@@ -421,11 +421,11 @@ fn data_governance_chooses_the_cdn_host() {
         let client = Client::get(
             &key,
             ClientOptions::default()
-                .manual_polling()
-                .data_governance(governance)
-                .connect_timeout(Duration::from_millis(300))
-                .read_timeout(READ_TIMEOUT)
-                .proxy(ProxyOptions::new(proxy.url())),
+                .with_manual_polling()
+                .with_data_governance(governance)
+                .with_connect_timeout(Duration::from_millis(300))
+                .with_read_timeout(READ_TIMEOUT)
+                .with_proxy(ProxyOptions::new(proxy.url())),
         )
         .unwrap();
         let result = client.force_refresh();
@@ -446,7 +446,7 @@ fn wrong_proxy_credentials_fail_the_refresh() {
     let proxy = HttpProxy::start(Some(("user".to_owned(), "right".to_owned()))).unwrap();
     let client = Client::get(
         &key,
-        options(&cdn).proxy(ProxyOptions::new(proxy.url()).with_credentials("user", "wrong")),
+        options(&cdn).with_proxy(ProxyOptions::new(proxy.url()).with_credentials("user", "wrong")),
     )
     .unwrap();
     let result = client.force_refresh();
@@ -468,11 +468,11 @@ fn an_unusable_proxy_url_is_rejected() {
     let key = sdk_key("proxy_bad_url");
     let result = Client::get(
         &key,
-        ClientOptions::default().proxy(ProxyOptions::new("socks5://127.0.0.1:1")),
+        ClientOptions::default().with_proxy(ProxyOptions::new("socks5://127.0.0.1:1")),
     );
     assert!(matches!(result, Err(ClientError::InvalidProxy(_))));
     // Nothing was registered: a good client can be made with the key.
-    let client = Client::get(&key, ClientOptions::default().manual_polling()).unwrap();
+    let client = Client::get(&key, ClientOptions::default().with_manual_polling()).unwrap();
     client.close();
 }
 

@@ -400,7 +400,7 @@ async fn provider_not_ready_until_the_client_has_a_config() {
     // The CDN has no config yet (404): the client has no flag data.
     let cdn = CdnStandIn::start().expect("cdn");
     let options =
-        common::options(&cdn).auto_polling(common::POLL_INTERVAL, Duration::from_millis(300));
+        common::options(&cdn).with_auto_polling(common::POLL_INTERVAL, Duration::from_millis(300));
     let client = Client::get(&sdk_key("of_not_ready"), options).expect("client");
     let provider =
         ConfigCatProvider::new(client.clone()).with_init_timeout(Duration::from_millis(500));
@@ -445,7 +445,7 @@ async fn initialize_waits_for_the_first_config() {
 
 #[tokio::test]
 async fn local_only_overrides_are_ready_at_once() {
-    let options = ClientOptions::default().flag_overrides(FlagOverrides::from_map(
+    let options = ClientOptions::default().with_flag_overrides(FlagOverrides::from_map(
         [
             ("enabled", OwnedValue::Bool(true)),
             ("limit", OwnedValue::Int(3)),

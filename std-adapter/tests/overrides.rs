@@ -58,7 +58,7 @@ fn local_only_map_overrides_never_fetch() {
     cdn.set_config(&remote_config(&cdn.base_url()));
     let client = Client::get(
         &key,
-        auto_options(&cdn).flag_overrides(local_map(OverrideBehaviour::LocalOnly)),
+        auto_options(&cdn).with_flag_overrides(local_map(OverrideBehaviour::LocalOnly)),
     )
     .unwrap();
     assert_eq!(client.wait_for_ready(WAIT), CacheState::LocalOverridesOnly);
@@ -82,7 +82,7 @@ fn local_over_remote_map_overrides() {
     cdn.set_config(&remote_config(&cdn.base_url()));
     let client = Client::get(
         &key,
-        options(&cdn).flag_overrides(local_map(OverrideBehaviour::LocalOverRemote)),
+        options(&cdn).with_flag_overrides(local_map(OverrideBehaviour::LocalOverRemote)),
     )
     .unwrap();
     // Before any fetch, the overrides alone.
@@ -106,7 +106,7 @@ fn remote_over_local_map_overrides() {
     cdn.set_config(&remote_config(&cdn.base_url()));
     let client = Client::get(
         &key,
-        options(&cdn).flag_overrides(local_map(OverrideBehaviour::RemoteOverLocal)),
+        options(&cdn).with_flag_overrides(local_map(OverrideBehaviour::RemoteOverLocal)),
     )
     .unwrap();
     assert_eq!(text(&client, "flag"), "local", "no remote config yet");
@@ -141,11 +141,11 @@ fn an_override_file_is_read_again_when_it_changes() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .flag_overrides(FlagOverrides::from_file(
+            .with_flag_overrides(FlagOverrides::from_file(
                 &file.0,
                 OverrideBehaviour::LocalOnly,
             ))
-            .hooks(hooks),
+            .with_hooks(hooks),
     )
     .unwrap();
     assert!(wait_for_value(&changes, "first"));
@@ -185,7 +185,7 @@ fn a_full_config_file_overrides_remote_flags() {
     .unwrap();
     let client = Client::get(
         &key,
-        options(&cdn).flag_overrides(FlagOverrides::from_file(
+        options(&cdn).with_flag_overrides(FlagOverrides::from_file(
             &file.0,
             OverrideBehaviour::LocalOverRemote,
         )),
@@ -212,11 +212,11 @@ fn an_invalid_override_file_is_reported_and_the_last_good_overrides_stay() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .flag_overrides(FlagOverrides::from_file(
+            .with_flag_overrides(FlagOverrides::from_file(
                 &file.0,
                 OverrideBehaviour::LocalOnly,
             ))
-            .hooks(hooks),
+            .with_hooks(hooks),
     )
     .unwrap();
     assert!(wait_for_value(&changes, "good"));
@@ -243,11 +243,11 @@ fn a_missing_override_file_is_reported_and_read_once_it_appears() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .flag_overrides(FlagOverrides::from_file(
+            .with_flag_overrides(FlagOverrides::from_file(
                 &file.0,
                 OverrideBehaviour::LocalOnly,
             ))
-            .hooks(hooks),
+            .with_hooks(hooks),
     )
     .unwrap();
     let message = errors.recv_timeout(WAIT).unwrap();
@@ -273,11 +273,11 @@ fn close_stops_the_override_file_watcher() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .flag_overrides(FlagOverrides::from_file(
+            .with_flag_overrides(FlagOverrides::from_file(
                 &file.0,
                 OverrideBehaviour::LocalOnly,
             ))
-            .hooks(hooks),
+            .with_hooks(hooks),
     )
     .unwrap();
     assert!(wait_for_value(&changes, "one"));
@@ -301,19 +301,20 @@ fn a_hook_running_while_the_client_starts_may_get_it_from_the_registry() {
     let hook_key = key.clone();
     // Map overrides are published while the client starts, calling this hook.
     let hooks = Hooks::default().on_config_changed(move |_| {
-        let client = Client::get(&hook_key, ClientOptions::default().manual_polling()).unwrap();
+        let client =
+            Client::get(&hook_key, ClientOptions::default().with_manual_polling()).unwrap();
         let _ = sender
             .lock()
             .unwrap()
             .send(client.get_value("flag", false, None));
     });
     let options = ClientOptions::default()
-        .manual_polling()
-        .flag_overrides(FlagOverrides::from_map(
+        .with_manual_polling()
+        .with_flag_overrides(FlagOverrides::from_map(
             [("flag", OwnedValue::Bool(true))],
             OverrideBehaviour::LocalOnly,
         ))
-        .hooks(hooks);
+        .with_hooks(hooks);
     let creator = {
         let key = key.clone();
         thread::spawn(move || Client::get(&key, options).unwrap())

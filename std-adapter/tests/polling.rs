@@ -42,7 +42,7 @@ fn auto_polling_fetches_at_once_and_then_every_interval() {
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
     let (hooks, changes) = changed_values("flag");
     let started = Instant::now();
-    let client = Client::get(&key, auto_options(&cdn).hooks(hooks)).unwrap();
+    let client = Client::get(&key, auto_options(&cdn).with_hooks(hooks)).unwrap();
 
     assert_eq!(client.wait_for_ready(WAIT), CacheState::UpToDate);
     assert_eq!(client.get_value("flag", String::new(), None), "one");
@@ -85,7 +85,7 @@ fn auto_polling_reads_wait_for_the_first_config() {
     );
     let client = Client::get(
         &key,
-        auto_options(&cdn).read_timeout(Duration::from_secs(3)),
+        auto_options(&cdn).with_read_timeout(Duration::from_secs(3)),
     )
     .unwrap();
     assert_eq!(client.get_value("flag", String::new(), None), "one");
@@ -99,8 +99,8 @@ fn max_init_wait_bounds_the_first_read_when_the_server_stalls() {
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
     cdn.set_fault(Fault::Stall(Duration::from_secs(30)));
     let options = options(&cdn)
-        .auto_polling(POLL_INTERVAL, Duration::from_millis(200))
-        .read_timeout(Duration::from_secs(10));
+        .with_auto_polling(POLL_INTERVAL, Duration::from_millis(200))
+        .with_read_timeout(Duration::from_secs(10));
     let started = Instant::now();
     let client = Client::get(&key, options).unwrap();
     assert_eq!(
@@ -130,9 +130,9 @@ fn client_ready_hook_fires_after_max_init_wait_while_the_fetch_stalls() {
         let _ = sender.lock().unwrap().send(state);
     });
     let options = options(&cdn)
-        .auto_polling(POLL_INTERVAL, Duration::from_millis(200))
-        .read_timeout(Duration::from_secs(10))
-        .hooks(hooks);
+        .with_auto_polling(POLL_INTERVAL, Duration::from_millis(200))
+        .with_read_timeout(Duration::from_secs(10))
+        .with_hooks(hooks);
     let client = Client::get(&key, options).unwrap();
     // Nobody reads: the hook alone must tell the application the wait is
     // over, while the fetch stalls (its read timeout of 10 s is past `WAIT`).
@@ -151,7 +151,7 @@ fn a_failed_first_fetch_ends_the_wait_within_the_read_timeout() {
     // timeout (300 ms) ending the first fetch is what ends the wait.
     let clock = ManualClock::new(1_700_000_000_000);
     let options = options(&cdn)
-        .auto_polling(Duration::from_secs(60), Duration::from_secs(10))
+        .with_auto_polling(Duration::from_secs(60), Duration::from_secs(10))
         .with_clock(clock.clock());
     let client = Client::get(&key, options).unwrap();
     assert!(!client.get_value("flag", false, None));
@@ -190,7 +190,11 @@ fn lazy_loading_fetches_on_read_and_keeps_the_config_for_the_ttl() {
     let key = sdk_key("lazy_loading_ttl");
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
-    let client = Client::get(&key, options(&cdn).lazy_loading(Duration::from_secs(60))).unwrap();
+    let client = Client::get(
+        &key,
+        options(&cdn).with_lazy_loading(Duration::from_secs(60)),
+    )
+    .unwrap();
     assert_eq!(cdn.request_count(), 0, "nothing fetched before a read");
 
     assert_eq!(client.get_value("flag", String::new(), None), "one");
@@ -226,8 +230,8 @@ fn lazy_loading_refetches_an_expired_cached_config() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .lazy_loading(Duration::from_secs(60))
-            .cache(cache),
+            .with_lazy_loading(Duration::from_secs(60))
+            .with_cache(cache),
     )
     .unwrap();
     assert_eq!(client.get_value("flag", String::new(), None), "fresh");
@@ -256,8 +260,8 @@ fn lazy_loading_serves_a_fresh_cached_config_without_fetching() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .lazy_loading(Duration::from_secs(60))
-            .cache(cache),
+            .with_lazy_loading(Duration::from_secs(60))
+            .with_cache(cache),
     )
     .unwrap();
     assert_eq!(client.get_value("flag", String::new(), None), "cached");
@@ -280,8 +284,8 @@ fn concurrent_lazy_reads_share_one_fetch() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .lazy_loading(Duration::from_secs(60))
-            .read_timeout(Duration::from_secs(3)),
+            .with_lazy_loading(Duration::from_secs(60))
+            .with_read_timeout(Duration::from_secs(3)),
     )
     .unwrap();
     let readers: Vec<_> = (0..4)
@@ -303,7 +307,11 @@ fn offline_and_online_switching() {
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
     let (hooks, changes) = changed_values("flag");
-    let client = Client::get(&key, auto_options(&cdn).offline(true).hooks(hooks)).unwrap();
+    let client = Client::get(
+        &key,
+        auto_options(&cdn).with_offline(true).with_hooks(hooks),
+    )
+    .unwrap();
 
     assert!(client.is_offline());
     assert_eq!(client.wait_for_ready(WAIT), CacheState::NoFlagData);
@@ -350,7 +358,7 @@ fn offline_manual_client_goes_online() {
     let key = sdk_key("offline_manual");
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
-    let client = Client::get(&key, options(&cdn).offline(true)).unwrap();
+    let client = Client::get(&key, options(&cdn).with_offline(true)).unwrap();
     assert_eq!(client.force_refresh(), Err(RefreshError::Offline));
     assert_eq!(cdn.request_count(), 0);
     client.set_online();
@@ -395,8 +403,8 @@ fn reads_return_at_once_while_a_refresh_is_stalled() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .auto_polling(Duration::from_secs(60), Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(10)),
+            .with_auto_polling(Duration::from_secs(60), Duration::from_secs(5))
+            .with_read_timeout(Duration::from_secs(10)),
     )
     .unwrap();
     assert_eq!(client.wait_for_ready(WAIT), CacheState::UpToDate);
@@ -444,7 +452,7 @@ fn wait_for_ready_reports_up_to_date_after_a_fetch() {
     let hooks = Hooks::default().on_client_ready(move |state| {
         let _ = sender.lock().unwrap().send(state);
     });
-    let client = Client::get(&key, auto_options(&cdn).hooks(hooks)).unwrap();
+    let client = Client::get(&key, auto_options(&cdn).with_hooks(hooks)).unwrap();
     assert_eq!(client.wait_for_ready(WAIT), CacheState::UpToDate);
     assert_eq!(ready.recv_timeout(WAIT).unwrap(), CacheState::UpToDate);
     client.close();
@@ -463,9 +471,9 @@ fn wait_for_ready_reports_no_flag_data_when_the_server_is_down() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .auto_polling(POLL_INTERVAL, Duration::from_millis(200))
-            .read_timeout(Duration::from_secs(10))
-            .hooks(hooks),
+            .with_auto_polling(POLL_INTERVAL, Duration::from_millis(200))
+            .with_read_timeout(Duration::from_secs(10))
+            .with_hooks(hooks),
     )
     .unwrap();
     assert_eq!(client.wait_for_ready(WAIT), CacheState::NoFlagData);
@@ -485,8 +493,8 @@ fn wait_for_ready_times_out_before_max_init_wait() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .auto_polling(POLL_INTERVAL, Duration::from_secs(20))
-            .read_timeout(Duration::from_secs(20))
+            .with_auto_polling(POLL_INTERVAL, Duration::from_secs(20))
+            .with_read_timeout(Duration::from_secs(20))
             .with_clock(clock.clock()),
     )
     .unwrap();
@@ -517,8 +525,8 @@ fn wait_for_ready_reports_cached_data_only_for_an_old_cache_entry() {
     let client = Client::get(
         &key,
         options(&cdn)
-            .auto_polling(POLL_INTERVAL, Duration::from_secs(5))
-            .cache(cache),
+            .with_auto_polling(POLL_INTERVAL, Duration::from_secs(5))
+            .with_cache(cache),
     )
     .unwrap();
     // The stalled first fetch fails after the read timeout (300 ms).
@@ -536,7 +544,7 @@ fn wait_for_ready_reports_local_overrides_only() {
         [("flag", OwnedValue::Bool(true))],
         OverrideBehaviour::LocalOnly,
     );
-    let client = Client::get(&key, auto_options(&cdn).flag_overrides(overrides)).unwrap();
+    let client = Client::get(&key, auto_options(&cdn).with_flag_overrides(overrides)).unwrap();
     assert_eq!(client.wait_for_ready(WAIT), CacheState::LocalOverridesOnly);
     assert!(client.get_value("flag", false, None));
     client.close();
@@ -554,7 +562,7 @@ fn a_stalled_poll_keeps_the_config_and_reports_a_timeout() {
     let hooks = Hooks::default().on_error(move |message| {
         let _ = sender.lock().unwrap().send(message.to_owned());
     });
-    let client: Client = Client::get(&key, auto_options(&cdn).hooks(hooks)).unwrap();
+    let client: Client = Client::get(&key, auto_options(&cdn).with_hooks(hooks)).unwrap();
     assert_eq!(client.wait_for_ready(WAIT), CacheState::UpToDate);
     cdn.set_fault(Fault::Stall(Duration::from_secs(30)));
     let message = errors.recv_timeout(WAIT).unwrap();
@@ -569,7 +577,11 @@ fn a_lazy_read_is_bounded_by_the_read_timeout() {
     let key = sdk_key("lazy_read_timeout");
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_fault(Fault::Stall(Duration::from_secs(30)));
-    let client = Client::get(&key, options(&cdn).lazy_loading(Duration::from_secs(60))).unwrap();
+    let client = Client::get(
+        &key,
+        options(&cdn).with_lazy_loading(Duration::from_secs(60)),
+    )
+    .unwrap();
     // The read timeout (300 ms) ends the read, not the stall (30 s).
     let reader = client.clone();
     let value = within_wait(move || reader.get_value("flag", "d".to_owned(), None));
@@ -589,7 +601,7 @@ fn close_is_bounded_by_the_read_timeout_while_a_poll_stalls() {
     // A read timeout longer than `WAIT`: a close that waited for the request would hang.
     let client = Client::get(
         &key,
-        auto_options(&cdn).read_timeout(Duration::from_secs(30)),
+        auto_options(&cdn).with_read_timeout(Duration::from_secs(30)),
     )
     .unwrap();
     assert!(

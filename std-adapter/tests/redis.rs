@@ -254,9 +254,9 @@ fn reader_process() {
         return;
     };
     let options = ClientOptions::default()
-        .offline(true)
-        .manual_polling()
-        .cache(redis_cache(&url));
+        .with_offline(true)
+        .with_manual_polling()
+        .with_cache(redis_cache(&url));
     let client = Client::get(&sdk_key, options).expect("client");
     let state = client.wait_for_ready(WAIT);
     let staff = User::new("u-1").with_email("jane@example.com");
@@ -288,7 +288,7 @@ fn an_online_client_writes_and_an_offline_client_in_another_process_reads() {
 
     let writer = Client::get(
         &key,
-        common::options(&cdn).cache(redis_cache(&server.url())),
+        common::options(&cdn).with_cache(redis_cache(&server.url())),
     )
     .expect("client");
     assert_eq!(writer.force_refresh(), Ok(Fetched::New));
@@ -337,7 +337,7 @@ fn the_client_keeps_serving_while_redis_restarts_and_writes_again_after() {
     let cache_key = configcat_core::refresh::cache_key(&key);
     let client = Client::get(
         &key,
-        common::auto_options(&cdn).cache(redis_cache(&server.url())),
+        common::auto_options(&cdn).with_cache(redis_cache(&server.url())),
     )
     .expect("client");
     assert_eq!(client.wait_for_ready(WAIT), CacheState::UpToDate);
@@ -390,9 +390,9 @@ fn an_unreachable_redis_at_start_is_logged_and_not_fatal() {
     let offline = Client::get(
         &sdk_key("redis_unreachable_offline"),
         ClientOptions::default()
-            .offline(true)
-            .manual_polling()
-            .cache(redis_cache(&url)),
+            .with_offline(true)
+            .with_manual_polling()
+            .with_cache(redis_cache(&url)),
     )
     .expect("client");
     assert_eq!(offline.wait_for_ready(WAIT), CacheState::NoFlagData);
@@ -405,7 +405,8 @@ fn an_unreachable_redis_at_start_is_logged_and_not_fatal() {
     let key = sdk_key("redis_unreachable_online");
     let cache = redis_cache(&url);
     let started = Instant::now();
-    let client = Client::get(&key, common::options(&cdn).cache(cache.clone())).expect("client");
+    let client =
+        Client::get(&key, common::options(&cdn).with_cache(cache.clone())).expect("client");
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "a down Redis held up Client::get for {:?}",
@@ -495,8 +496,8 @@ fn a_fresh_entry_in_redis_spares_a_new_instance_the_download() {
     cdn.set_config(&greeting_config(&cdn.base_url(), "Hello"));
     let key = sdk_key("redis_fresh_entry");
     let long_poll = common::options(&cdn)
-        .auto_polling(Duration::from_secs(60), Duration::from_secs(2))
-        .cache(redis_cache(&server.url()));
+        .with_auto_polling(Duration::from_secs(60), Duration::from_secs(2))
+        .with_cache(redis_cache(&server.url()));
 
     // The first instance downloads the config and writes it to Redis.
     let first = Client::get(&key, long_poll.clone()).expect("client");

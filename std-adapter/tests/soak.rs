@@ -670,9 +670,9 @@ fn fault_soak() {
     let client = Client::get(
         &sdk_key("fault_soak"),
         options(&home)
-            .auto_polling(POLL_INTERVAL, Duration::from_secs(5))
-            .read_timeout(READ_TIMEOUT)
-            .hooks(hooks(home.base_url())),
+            .with_auto_polling(POLL_INTERVAL, Duration::from_secs(5))
+            .with_read_timeout(READ_TIMEOUT)
+            .with_hooks(hooks(home.base_url())),
     )
     .unwrap();
     assert_eq!(client.wait_for_ready(STEP_WAIT), CacheState::UpToDate);

@@ -91,8 +91,8 @@ async fn run() -> Result<(), String> {
                 cdn.base_url()
             );
             let options = ClientOptions::default()
-                .base_url(cdn.base_url())
-                .auto_polling(Duration::from_secs(30), Duration::from_secs(5));
+                .with_base_url(cdn.base_url())
+                .with_auto_polling(Duration::from_secs(30), Duration::from_secs(5));
             _stand_in = Some(cdn);
             Client::get(DEMO_SDK_KEY, options)
         }

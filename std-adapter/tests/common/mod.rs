@@ -84,15 +84,15 @@ pub(crate) fn redirecting_config(target: &str, mode: u8, value: &str) -> String 
 /// polling (tests choose another mode where they need one).
 pub(crate) fn options(cdn: &CdnStandIn) -> ClientOptions {
     ClientOptions::default()
-        .base_url(cdn.base_url())
-        .connect_timeout(CONNECT_TIMEOUT)
-        .read_timeout(READ_TIMEOUT)
-        .manual_polling()
+        .with_base_url(cdn.base_url())
+        .with_connect_timeout(CONNECT_TIMEOUT)
+        .with_read_timeout(READ_TIMEOUT)
+        .with_manual_polling()
 }
 
 /// Auto-polling options for a client of `cdn` (100 ms interval, 2 s max init wait).
 pub(crate) fn auto_options(cdn: &CdnStandIn) -> ClientOptions {
-    options(cdn).auto_polling(POLL_INTERVAL, Duration::from_secs(2))
+    options(cdn).with_auto_polling(POLL_INTERVAL, Duration::from_secs(2))
 }
 
 /// Runs `work` on a thread of its own and returns what it returns; fails
