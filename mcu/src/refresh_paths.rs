@@ -33,6 +33,15 @@ pub fn cache_payload(data: &[u8], sink: &dyn LogSink) -> Result<Config, String> 
 /// # Errors
 /// The refresh error's message when the body is rejected.
 pub fn fetched_body(data: &[u8], sink: &dyn LogSink) -> Result<Config, String> {
+    // The refresher copies the body onto the heap; the embedded client caps
+    // bodies at this size before they reach it, and so does this path.
+    if data.len() > configcat_embedded::DEFAULT_MAX_BODY_BYTES {
+        return Err(format!(
+            "body of {} bytes is over the embedded client's limit of {}",
+            data.len(),
+            configcat_embedded::DEFAULT_MAX_BODY_BYTES
+        ));
+    }
     let mut refresher = Refresher::new(SDK_KEY, RefreshOptions::new(PollingMode::Manual), 0)
         .map_err(|e| format!("{e}"))?;
     refresher.start_fetch(1, sink).map_err(|e| format!("{e}"))?;

@@ -28,7 +28,7 @@ use static_cell::{ConstStaticCell, StaticCell};
 const REQUESTS: &core::ffi::CStr = c"mcu-requests.bin";
 const RESPONSES: &core::ffi::CStr = c"mcu-responses.bin";
 /// The largest config or hostile input a request may carry.
-const INPUT_BYTES: usize = 256 * 1024;
+const INPUT_BYTES: usize = 640 * 1024;
 
 static INPUT_BUFFER: ConstStaticCell<[u8; INPUT_BYTES]> = ConstStaticCell::new([0; INPUT_BYTES]);
 static INPUT: StaticCell<Input> = StaticCell::new();
