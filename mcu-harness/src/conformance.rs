@@ -21,6 +21,7 @@ enum Expect {
     Log { suite: usize, case: usize },
     Fixture { fixture: usize, case: usize },
     Stats(String),
+    Client,
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {
@@ -164,6 +165,14 @@ pub(crate) fn run(
         expect.push(Expect::Stats(format!("other {}", fixture.name)));
     }
 
+    requests.drop_all();
+    requests.reset();
+    requests.client();
+    expect.push(Expect::Client);
+    requests.stats();
+    expect.push(Expect::Stats(
+        "embedded client (boot, fetch, 304, reboot)".to_owned(),
+    ));
     let result = qemu::run(machine, elf, &requests.into_bytes(), work, false)?;
     let mut outcome = Outcome {
         seconds: result.elapsed.as_secs_f64(),
@@ -191,6 +200,17 @@ pub(crate) fn run(
                     Ok(Err(error)) => outcome.problems.push(format!(
                         "{what}: the config did not parse on the device: {error}"
                     )),
+                    Err(_) => unanswered += 1,
+                }
+                continue;
+            }
+            Expect::Client => {
+                match answers.client() {
+                    Ok(true) => {}
+                    Ok(false) => outcome.problems.push(
+                        "the embedded client on the simulated device did not serve as expected"
+                            .to_owned(),
+                    ),
                     Err(_) => unanswered += 1,
                 }
                 continue;

@@ -210,6 +210,11 @@ impl Requests {
         self.field(data);
     }
 
+    /// Runs the embedded client on the simulated device. Answered.
+    pub(crate) fn client(&mut self) {
+        self.u8(b'K');
+    }
+
     /// Drops the configs and the user.
     pub(crate) fn drop_all(&mut self) {
         self.u8(b'D');
@@ -453,6 +458,11 @@ impl Responses {
             Hostile::Accepted(self.u32()?)
         };
         Ok((outcome, self.u32()?))
+    }
+
+    /// The answer to [`Requests::client`]: whether every step went as expected.
+    pub(crate) fn client(&mut self) -> Result<bool, String> {
+        Ok(self.u8()? == 1)
     }
 
     /// The answer to [`Requests::stats`].

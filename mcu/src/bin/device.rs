@@ -24,6 +24,19 @@ use configcat_mcu::host::{Input, Output};
 use configcat_mcu::{heap, instret, refresh_paths, stack};
 use static_cell::{ConstStaticCell, StaticCell};
 
+// The embedded client on a simulated device (a CDN in memory, a RAM blob as
+// flash): the no_std proof's module, shared rather than copied.
+#[path = "../../../nostd-proof/src/simulated_device.rs"]
+mod simulated_device;
+
+/// The client's config: a flag with a rule on Email.
+const CLIENT_CONFIG: &[u8] = br#"{"p":{"s":"mcu-salt"},"f":{"rollout":{"t":1,"v":{"s":"off"},"i":"v-off",
+  "r":[{"c":[{"u":{"a":"Email","c":32,"l":["@example.com"]}}],"s":{"v":{"s":"on"},"i":"v-on"}}]}}}"#;
+const CLIENT_CASES: [(&str, &str, &str); 2] = [
+    ("1", "jane@example.com", "on"),
+    ("2", "joe@elsewhere.test", "off"),
+];
+
 /// Request and response files, in QEMU's working directory.
 const REQUESTS: &core::ffi::CStr = c"mcu-requests.bin";
 const RESPONSES: &core::ffi::CStr = c"mcu-responses.bin";
@@ -444,6 +457,15 @@ fn serve(input: &mut Input, out: &mut Output, buffer: &mut [u8; INPUT_BYTES]) {
                     .bytes_into(buffer)
                     .unwrap_or_else(|| bad_request("hostile"));
                 hostile(out, entry, data);
+            }
+            // The embedded client: boot, fetch, 304, reboot offline from flash.
+            b'K' => {
+                let ok = simulated_device::run(
+                    core::hint::black_box(CLIENT_CONFIG),
+                    "rollout",
+                    &CLIENT_CASES,
+                );
+                out.u8(u8::from(ok));
             }
             // Drop both configs and the user.
             b'D' => {
