@@ -1,13 +1,14 @@
-//! The firmware's one use of the core's refresh items (they are moving to
-//! `configcat_core::refresh`; only this module names them): hostile bytes
-//! handed to the refresh state machine as a cache payload and as a fetched body.
+//! The firmware's one use of the core's refresh items
+//! (`configcat_core::refresh`): hostile bytes handed to the refresh state
+//! machine as a cache payload and as a fetched body.
 
 use alloc::format;
 use alloc::string::String;
 
-use configcat_core::{
-    CacheEntry, Config, FetchResponse, FetchStep, LogSink, PollingMode, RefreshOptions, Refresher,
+use configcat_core::refresh::{
+    CacheEntry, FetchResponse, FetchStep, Instant, PollingMode, RefreshOptions, Refresher,
 };
+use configcat_core::{Config, LogSink};
 
 const SDK_KEY: &str = "configcat-sdk-1/PKDVCLf-Hq-h-kCzMp-L7Q/HhOWfwVtZ0mb30i9wi17GQ";
 
@@ -21,8 +22,9 @@ pub fn cache_payload(data: &[u8], sink: &dyn LogSink) -> Result<Config, String> 
         interval_ms: 60_000,
         max_init_wait_ms: 5_000,
     });
-    let mut refresher = Refresher::new(SDK_KEY, options, 0).map_err(|e| format!("{e}"))?;
-    let _ = refresher.handle_cache_payload(1_000, text, sink);
+    let mut refresher =
+        Refresher::new(SDK_KEY, options, Instant::ZERO).map_err(|e| format!("{e}"))?;
+    let _ = refresher.handle_cache_payload(Instant::from_millis(1_000), 1_000, text, sink);
     let (entry, config) = CacheEntry::parse_payload(text).map_err(|e| format!("{e}"))?;
     let _ = CacheEntry::parse_payload(&entry.payload());
     Ok(config)
@@ -42,16 +44,19 @@ pub fn fetched_body(data: &[u8], sink: &dyn LogSink) -> Result<Config, String> {
             configcat_embedded::DEFAULT_MAX_BODY_BYTES
         ));
     }
-    let mut refresher = Refresher::new(SDK_KEY, RefreshOptions::new(PollingMode::Manual), 0)
+    let options = RefreshOptions::new(PollingMode::Manual);
+    let mut refresher =
+        Refresher::new(SDK_KEY, options, Instant::ZERO).map_err(|e| format!("{e}"))?;
+    refresher
+        .start_fetch(Instant::from_millis(1), sink)
         .map_err(|e| format!("{e}"))?;
-    refresher.start_fetch(1, sink).map_err(|e| format!("{e}"))?;
-    match refresher.handle_response(2, FetchResponse::new(200, Some("\"e\""), data), sink) {
+    let response = FetchResponse::new(200, Some("\"e\""), data);
+    match refresher.handle_response(Instant::from_millis(2), 2, response, sink) {
         FetchStep::Done(update) => match (update.result, update.new_config) {
             (Err(error), _) => Err(format!("{error}")),
             (Ok(_), Some(config)) => Ok(config),
             (Ok(fetched), None) => Err(format!("no new config ({fetched:?})")),
         },
         FetchStep::Fetch(request) => Err(format!("redirected to {}", request.url)),
-        _ => Err(String::from("an unknown fetch step")),
     }
 }
