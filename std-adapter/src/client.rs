@@ -22,6 +22,7 @@ use configcat_core::{
 use crate::clock::{Clock, Wake};
 use crate::details::{EvaluationDetails, FlagError};
 use crate::logging::{DeferredSink, FacadeSink};
+use crate::off_thread::OffThread;
 use crate::options::{ClientOptions, OverrideSource, millis};
 use crate::read_view::{Published, Snapshot};
 use crate::transport::Transport;
@@ -117,12 +118,46 @@ struct Inner {
     /// Set once reads may stop waiting for the first config.
     initialized: AtomicBool,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// How many background threads are still running; `thread_ended` is
-    /// signalled whenever one ends.
-    running_threads: Mutex<usize>,
+    /// The background threads still running, and how many of them are
+    /// inside an HTTP request; `thread_ended` is signalled whenever one ends.
+    running_threads: Mutex<Running>,
     thread_ended: Condvar,
     /// The thread that created the client and runs `Client::start`.
     starter: ThreadId,
+}
+
+#[derive(Default)]
+struct Running {
+    threads: usize,
+    in_requests: usize,
+}
+
+thread_local! {
+    /// Set on the client's background threads: their requests are counted
+    /// so that `close` does not wait for them.
+    static BACKGROUND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Counts a background thread's request while it lasts.
+struct InRequest<'a>(Option<&'a Mutex<Running>>);
+
+impl<'a> InRequest<'a> {
+    fn enter(running: &'a Mutex<Running>) -> Self {
+        if !BACKGROUND.with(std::cell::Cell::get) {
+            return Self(None);
+        }
+        lock(running).in_requests += 1;
+        Self(Some(running))
+    }
+}
+
+impl Drop for InRequest<'_> {
+    fn drop(&mut self) {
+        if let Some(running) = self.0 {
+            let mut running = lock(running);
+            running.in_requests = running.in_requests.saturating_sub(1);
+        }
+    }
 }
 
 fn registry() -> &'static Mutex<HashMap<String, Client>> {
@@ -228,7 +263,7 @@ impl Client {
             transport,
             initialized: AtomicBool::new(initialized),
             threads: Mutex::new(Vec::new()),
-            running_threads: Mutex::new(0),
+            running_threads: Mutex::new(Running::default()),
             thread_ended: Condvar::new(),
             starter: std::thread::current().id(),
             options,
@@ -286,19 +321,20 @@ impl Client {
     /// Runs `work` on a thread of its own, counted in `running_threads`
     /// until it ends (a panic included), so `close` can wait for it.
     fn spawn_background(&self, work: impl FnOnce(&Self) + Send + 'static) -> JoinHandle<()> {
-        struct Running(Arc<Inner>);
-        impl Drop for Running {
+        struct Counted(Arc<Inner>);
+        impl Drop for Counted {
             fn drop(&mut self) {
                 let mut running = lock(&self.0.running_threads);
-                *running = running.saturating_sub(1);
+                running.threads = running.threads.saturating_sub(1);
                 drop(running);
                 self.0.thread_ended.notify_all();
             }
         }
-        *lock(&self.inner.running_threads) += 1;
+        lock(&self.inner.running_threads).threads += 1;
         let client = self.clone();
         std::thread::spawn(move || {
-            let _running = Running(Arc::clone(&client.inner));
+            BACKGROUND.with(|background| background.set(true));
+            let _counted = Counted(Arc::clone(&client.inner));
             work(&client);
         })
     }
@@ -597,8 +633,34 @@ impl Client {
             .published
             .read(|snapshot, _| snapshot.refresh_due);
         if due.is_some_and(|due| due <= self.inner.clock.now()) {
-            self.run_due();
+            if self.inner.options.serve_stale {
+                self.refresh_in_background();
+            } else {
+                self.run_due();
+            }
         }
+    }
+
+    /// Lazy loading with `serve_stale`: what is due runs on a thread of its
+    /// own while the read goes on with the config there is. The refresher
+    /// hands a due refresh to one caller only, so one thread runs per expiry.
+    fn refresh_in_background(&self) {
+        let deferred = DeferredSink::default();
+        let due = lock(&self.inner.state)
+            .refresher
+            .handle_timeout(self.inner.clock.now(), &deferred);
+        deferred.replay(&self.sink());
+        let work: Box<dyn FnOnce(&Self) + Send> = match due {
+            Some(Due::ReadCache) => Box::new(|client: &Self| {
+                client.read_cache();
+                client.run_due();
+            }),
+            Some(Due::Fetch(request)) => Box::new(move |client: &Self| {
+                let _ = client.run_fetch(request);
+            }),
+            Some(Due::InitWaitExpired) | None => return,
+        };
+        drop(self.spawn_background(work));
     }
 
     /// Runs what the refresher says is due now, on this thread; shares a
@@ -720,6 +782,22 @@ impl Client {
         self.run_fetch(started?)
     }
 
+    /// [`Client::wait_for_ready`] for async code: a future that resolves to
+    /// the same [`CacheState`], without blocking the executor's thread.
+    /// Runtime-agnostic (the wait runs on a thread of its own).
+    pub fn wait_for_ready_async(&self, timeout: Duration) -> OffThread<CacheState> {
+        let client = self.clone();
+        OffThread::new(move || client.wait_for_ready(timeout))
+    }
+
+    /// [`Client::force_refresh`] for async code: a future that resolves to
+    /// the same result, without blocking the executor's thread.
+    /// Runtime-agnostic (the refresh runs on a thread of its own).
+    pub fn force_refresh_async(&self) -> OffThread<Result<Fetched, RefreshError>> {
+        let client = self.clone();
+        OffThread::new(move || client.force_refresh())
+    }
+
     /// Reads the external cache and adopts a newer config from it. The
     /// refresher hears of every read, an empty or failed one too.
     fn read_cache(&self) {
@@ -777,7 +855,9 @@ impl Client {
     /// held while waiting on the network.
     fn fetch(&self, mut request: FetchRequest, sink: &dyn LogSink) -> RefreshUpdate {
         loop {
+            let in_request = InRequest::enter(&self.inner.running_threads);
             let result = self.inner.transport.get(&request);
+            drop(in_request);
             let mut state = lock(&self.inner.state);
             if self.is_closed() {
                 // `close` did not wait for this request: end the refresh quietly, publishing nothing.
@@ -1073,11 +1153,14 @@ impl Client {
                 .iter()
                 .any(|thread| thread.thread().id() == std::thread::current().id()),
         );
+        // Threads inside a request are not waited for: they detach.
         let running = lock(&self.inner.running_threads);
         let (running, _) = self
             .inner
             .thread_ended
-            .wait_timeout_while(running, CLOSE_GRACE, |running| *running > own)
+            .wait_timeout_while(running, CLOSE_GRACE, |running| {
+                running.threads > own + running.in_requests
+            })
             .unwrap_or_else(PoisonError::into_inner);
         drop(running);
         for thread in threads {
@@ -1128,7 +1211,7 @@ mod tests {
     use crate::options::FlagOverrides;
 
     fn background_threads(client: &Client) -> usize {
-        *lock(&client.inner.running_threads)
+        lock(&client.inner.running_threads).threads
     }
 
     #[test]
@@ -1162,9 +1245,11 @@ mod tests {
         let (running, _) = remote
             .inner
             .thread_ended
-            .wait_timeout_while(running, Duration::from_secs(10), |running| *running > 0)
+            .wait_timeout_while(running, Duration::from_secs(10), |running| {
+                running.threads > 0
+            })
             .unwrap_or_else(PoisonError::into_inner);
-        assert_eq!(*running, 0);
+        assert_eq!(running.threads, 0);
         Ok(())
     }
 }

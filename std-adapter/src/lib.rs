@@ -20,6 +20,7 @@ mod clock;
 mod details;
 mod hooks;
 mod logging;
+mod off_thread;
 #[cfg(feature = "openfeature")]
 mod openfeature;
 mod options;
@@ -40,6 +41,7 @@ pub use configcat_core::{
 pub use details::{EvaluationDetails, FlagError};
 pub use hooks::Hooks;
 pub use logging::LOG_TARGET;
+pub use off_thread::OffThread;
 /// The OpenFeature SDK this crate's provider is built for (feature `openfeature`).
 #[cfg(feature = "openfeature")]
 pub use open_feature;

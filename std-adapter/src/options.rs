@@ -58,6 +58,11 @@ pub struct ClientOptions {
     pub max_body_bytes: usize,
     /// Where time comes from (default: the system's clocks).
     pub clock: Clock,
+    /// Lazy loading: a read that finds the config expired returns it at once
+    /// and refreshes in the background, instead of waiting for the refresh
+    /// (default false, as ConfigCat's SDKs do). For async code, where no
+    /// read may block the executor's thread on the network.
+    pub serve_stale: bool,
 }
 
 impl Default for ClientOptions {
@@ -73,6 +78,7 @@ impl Default for ClientOptions {
             hooks: Hooks::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             clock: Clock::system(),
+            serve_stale: false,
         }
     }
 }
@@ -198,6 +204,14 @@ impl ClientOptions {
         self
     }
 
+    /// Lazy loading: serves an expired config at once and refreshes it in
+    /// the background (see [`ClientOptions::serve_stale`]).
+    #[must_use]
+    pub const fn with_serve_stale(mut self, serve_stale: bool) -> Self {
+        self.serve_stale = serve_stale;
+        self
+    }
+
     /// The polling mode.
     pub(crate) const fn polling_mode(&self) -> PollingMode {
         self.refresh.polling
@@ -227,6 +241,7 @@ impl ClientOptions {
             && self.flag_overrides == other.flag_overrides
             && self.default_user == other.default_user
             && self.max_body_bytes == other.max_body_bytes
+            && self.serve_stale == other.serve_stale
     }
 }
 
@@ -243,6 +258,7 @@ impl fmt::Debug for ClientOptions {
             .field("hooks", &self.hooks)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("clock", &self.clock)
+            .field("serve_stale", &self.serve_stale)
             .finish()
     }
 }
