@@ -15,6 +15,7 @@ use core::fmt;
 use crate::compact_str::CompactStr;
 use crate::comparator::{PrerequisiteComparator, SegmentComparator, UserComparator};
 use crate::hashing::Sha256Digest;
+use crate::json::swar::{same_key, tail_word};
 use crate::semver::PreparedVersion;
 use crate::user::AttributeKey;
 use crate::value::{SettingType, Value};
@@ -517,43 +518,6 @@ fn slot_of(key: &str, mask: usize, seed: u64) -> usize {
     )]
     let slot = (hash ^ (hash >> 29)) as usize;
     slot & mask
-}
-
-/// A word made of the last bytes of `bytes` (all of them when shorter than eight).
-#[inline]
-fn tail_word(bytes: &[u8]) -> u64 {
-    if let Some((_, last)) = bytes.split_last_chunk::<8>() {
-        return u64::from_le_bytes(*last);
-    }
-    if let (Some((first, _)), Some((_, last))) = (
-        bytes.split_first_chunk::<4>(),
-        bytes.split_last_chunk::<4>(),
-    ) {
-        return u64::from(u32::from_le_bytes(*first))
-            | (u64::from(u32::from_le_bytes(*last)) << 32);
-    }
-    let byte = |index: usize| u64::from(bytes.get(index).copied().unwrap_or(0));
-    byte(0) | (byte(bytes.len() / 2) << 8) | (byte(bytes.len().wrapping_sub(1)) << 16)
-}
-
-/// Whether two byte strings are equal, compared eight bytes at a time in
-/// place (keys and attribute values are short: cheaper than a call to `memcmp`).
-#[inline]
-pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (mut x, mut y) = (a, b);
-    while let (Some((cx, tx)), Some((cy, ty))) =
-        (x.split_first_chunk::<8>(), y.split_first_chunk::<8>())
-    {
-        if cx != cy {
-            return false;
-        }
-        x = tx;
-        y = ty;
-    }
-    x.is_empty() || tail_word(a) == tail_word(b)
 }
 
 /// Inserts `settings[index]` into the hash index unless its key is there

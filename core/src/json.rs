@@ -8,11 +8,15 @@
 //! the way a caller needs them: the text is not JSON, it ends too early, or it
 //! is JSON of the wrong shape.
 
+pub(crate) mod swar;
+
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+
+use swar::{byte_marks, marks_below};
 
 /// What kind of problem stopped the reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,26 +154,6 @@ static STRING_STOP: [bool; 256] = {
 #[inline]
 fn string_stops(word: u64) -> u64 {
     byte_marks(word, b'"') | byte_marks(word, b'\\') | marks_below(word, 0x20)
-}
-
-/// One in every byte of a word.
-const BYTE_ONES: u64 = 0x0101_0101_0101_0101;
-const BYTE_HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-
-/// The high bit of every byte of `word` (little-endian) that is below
-/// `bound` (at most 0x80) is set. The lowest set bit marks the first such
-/// byte exactly; a bit above it may also mark a byte at `bound` (borrows
-/// only run upwards): callers check.
-#[inline]
-const fn marks_below(word: u64, bound: u8) -> u64 {
-    word.wrapping_sub(BYTE_ONES * bound as u64) & !word & BYTE_HIGH_BITS
-}
-
-/// The bytes of `word` equal to `byte`, marked as [`marks_below`] marks
-/// them: the first exactly, later marks to be checked.
-#[inline]
-pub(crate) const fn byte_marks(word: u64, byte: u8) -> u64 {
-    marks_below(word ^ (BYTE_ONES * byte as u64), 1)
 }
 
 /// The type of the value `byte` starts; `None` for a byte no value starts

@@ -4,8 +4,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-use crate::config::same_key;
 use crate::date_time::write_iso_utc;
+use crate::json::swar::same_key;
 use crate::number::write_js_number;
 
 /// Name of the identifier attribute, the default basis of % options.

@@ -1,7 +1,6 @@
 //! Substring search in short attribute texts.
 
-use crate::config::same_key;
-use crate::json;
+use crate::json::swar::{byte_marks, same_key, word_at};
 
 /// Whether `needle` occurs in `haystack`. Attribute texts are short, where
 /// a scan for the first byte beats the standard searcher (which compares
@@ -20,7 +19,7 @@ pub(super) fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
     // Where the needle's first byte occurs, eight start positions at a time.
     let mut chunk_start = 0;
     while chunk_start <= last_start {
-        let mut marks = json::byte_marks(word_at(haystack, chunk_start), first);
+        let mut marks = byte_marks(word_at(haystack, chunk_start), first);
         while marks != 0 {
             let start = chunk_start + (marks.trailing_zeros() / 8) as usize;
             marks &= marks - 1;
@@ -36,27 +35,6 @@ pub(super) fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
         chunk_start += 8;
     }
     false
-}
-
-/// The eight bytes of `bytes` from `start` as a little-endian word, read in
-/// place: the bytes past the end are zeros (a copy of a short tail into a
-/// buffer is a call to `memcpy`).
-#[inline]
-fn word_at(bytes: &[u8], start: usize) -> u64 {
-    if let Some((word, _)) = bytes.get(start..).and_then(<[u8]>::split_first_chunk::<8>) {
-        return u64::from_le_bytes(*word);
-    }
-    let missing = (start + 8).saturating_sub(bytes.len());
-    match bytes.split_last_chunk::<8>() {
-        // The last eight bytes, shifted down past those before `start`.
-        Some((_, last)) if missing < 8 => u64::from_le_bytes(*last) >> (8 * missing),
-        _ => bytes
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .rev()
-            .fold(0, |word, &byte| (word << 8) | u64::from(byte)),
-    }
 }
 
 #[cfg(test)]
