@@ -641,34 +641,9 @@ mod tests {
     }
 
     #[test]
-    fn keys_compare_like_bytes() {
-        let keys = [
-            "",
-            "a",
-            "b",
-            "ab",
-            "ba",
-            "abc",
-            "abd",
-            "abcd",
-            "abce",
-            "abcdefg",
-            "abcdefh",
-            "abcdefgh",
-            "abcdefgi",
-            "abcdefghi",
-            "abcdefghj",
-            "bbcdefghi",
-            "abcdefghijklmnop",
-            "abcdefghijklmnoq",
-            "abcdefghijklmnopq",
-            "xbcdefghijklmnopq",
-        ];
-        for a in keys {
-            for b in keys {
-                assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
-            }
-            assert_eq!(slot_of(a, 63, 7), slot_of(&String::from(a), 63, 7));
+    fn slots_depend_on_the_key_text_only() {
+        for key in ["", "a", "abc", "abcdefgh", "abcdefghijklmnopq"] {
+            assert_eq!(slot_of(key, 63, 7), slot_of(&String::from(key), 63, 7));
         }
     }
 }

@@ -79,3 +79,90 @@ pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
     }
     x.is_empty() || tail_word(a) == tail_word(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn the_first_mark_is_exact() {
+        for position in 0..8 {
+            for byte in 0..=255_u8 {
+                for filler in [b'a', 0x7f, 0x80, 0xc3, 0xff, b' ', 0, 1] {
+                    let mut bytes = [filler; 8];
+                    bytes[position] = byte;
+                    let word = u64::from_le_bytes(bytes);
+                    let first =
+                        |marks: u64| (marks != 0).then(|| (marks.trailing_zeros() / 8) as usize);
+                    for bound in [1, 0x20, 0x80] {
+                        let expected = bytes.iter().position(|&b| b < bound);
+                        assert_eq!(
+                            first(marks_below(word, bound)),
+                            expected,
+                            "{bytes:?} < {bound}"
+                        );
+                    }
+                    for target in [byte, filler, b'"', 0] {
+                        let expected = bytes.iter().position(|&b| b == target);
+                        assert_eq!(
+                            first(byte_marks(word, target)),
+                            expected,
+                            "{bytes:?} {target}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn words_are_read_as_zero_padded_copies() {
+        let text: Vec<u8> = (1..=20).collect();
+        for length in 0..=text.len() {
+            let bytes = &text[..length];
+            for start in 0..=length + 9 {
+                let mut padded = [0_u8; 8];
+                for (slot, byte) in padded.iter_mut().zip(bytes.iter().skip(start)) {
+                    *slot = *byte;
+                }
+                assert_eq!(
+                    word_at(bytes, start),
+                    u64::from_le_bytes(padded),
+                    "{length} {start}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn keys_compare_like_bytes() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "abcd",
+            "abce",
+            "abcdefg",
+            "abcdefh",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefghj",
+            "bbcdefghi",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "xbcdefghijklmnopq",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(same_key(a.as_bytes(), b.as_bytes()), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+}
