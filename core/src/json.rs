@@ -867,14 +867,46 @@ impl MemberName<'_> {
     }
 }
 
-/// Tracks which of up to 8 known members an object has had, so that a
-/// second occurrence is refused (a document with two `v` in one setting is
-/// ambiguous).
+/// The names of an object's known members. At most
+/// [`SeenMembers::CAPACITY`]: a longer list is a compile-time error, so
+/// that every member index has a bit of its own in [`SeenMembers`].
+#[derive(Clone, Copy)]
+pub(crate) struct KnownMembers(&'static [&'static str]);
+
+impl KnownMembers {
+    /// The known members `names`; more than [`SeenMembers::CAPACITY`] do not compile.
+    pub(crate) const fn new<const N: usize>(names: &'static [&'static str; N]) -> Self {
+        const {
+            assert!(
+                N <= SeenMembers::CAPACITY,
+                "more known members than SeenMembers has bits"
+            );
+        }
+        Self(names)
+    }
+
+    /// The known member `name` is, and its index (below [`SeenMembers::CAPACITY`]).
+    #[inline]
+    pub(crate) fn find(self, name: &MemberName<'_>) -> Option<(&'static str, u8)> {
+        self.0
+            .iter()
+            .zip(0_u8..)
+            .find(|&(&known, _)| name.is(known))
+            .map(|(&known, index)| (known, index))
+    }
+}
+
+/// Tracks which known members (by their index in [`KnownMembers`]) an
+/// object has had, so that a second occurrence is refused (a document with
+/// two `v` in one setting is ambiguous).
 #[derive(Default)]
 pub(crate) struct SeenMembers(u8);
 
 impl SeenMembers {
-    /// Records member `index` (0..8) named `name`; an error if it was seen before.
+    /// How many members it tracks, the bits of its set.
+    pub(crate) const CAPACITY: usize = u8::BITS as usize;
+
+    /// Records member `index` named `name`; an error if it was seen before.
     #[inline]
     pub(crate) fn record(
         &mut self,
@@ -882,6 +914,7 @@ impl SeenMembers {
         name: &'static str,
         reader: &Reader<'_>,
     ) -> Result<()> {
+        // Below CAPACITY by KnownMembers' bound; the mask spares a shift-overflow check.
         let bit = 1_u8 << (index & 7);
         if self.0 & bit != 0 {
             return Err(JsonError::new(

@@ -18,7 +18,7 @@ use crate::config::{
     StoredValue, UserCondition,
 };
 use crate::hashing::decode_hex_digest;
-use crate::json::Reader;
+use crate::json::{KnownMembers, Reader};
 use crate::semver::PreparedVersion;
 use crate::user::AttributeKey;
 
@@ -31,15 +31,20 @@ pub(super) fn read_condition<'a>(
     let mut user = None;
     let mut segment = None;
     let mut prerequisite = None;
-    read_object(reader, "a condition", &["u", "s", "p"], |reader, member| {
-        match member {
-            "u" => user = optional(reader, |reader| read_user_condition(reader, items))?,
-            "s" => segment = optional(reader, |reader| read_segment_condition(reader))?,
-            "p" => prerequisite = optional(reader, |reader| read_prerequisite(reader))?,
-            _ => {}
-        }
-        Ok(())
-    })?;
+    read_object(
+        reader,
+        "a condition",
+        KnownMembers::new(&["u", "s", "p"]),
+        |reader, member| {
+            match member {
+                "u" => user = optional(reader, |reader| read_user_condition(reader, items))?,
+                "s" => segment = optional(reader, |reader| read_segment_condition(reader))?,
+                "p" => prerequisite = optional(reader, |reader| read_prerequisite(reader))?,
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
     Ok(match (user, segment, prerequisite) {
         (Some(condition), None, None)
         | (None, Some(condition), None)
@@ -54,7 +59,7 @@ fn read_segment_condition(reader: &mut Reader<'_>) -> Read<Condition> {
     read_object(
         reader,
         "a segment condition",
-        &["s", "c"],
+        KnownMembers::new(&["s", "c"]),
         |reader, member| {
             match member {
                 "s" => index = optional_integer(reader)?,
@@ -85,7 +90,7 @@ fn read_prerequisite(reader: &mut Reader<'_>) -> Read<Condition> {
     read_object(
         reader,
         "a prerequisite flag condition",
-        &["f", "c", "v"],
+        KnownMembers::new(&["f", "c", "v"]),
         |reader, member| {
             match member {
                 "f" => key = optional_string(reader)?,
@@ -125,7 +130,7 @@ pub(super) fn read_user_condition<'a>(
     read_object(
         reader,
         "a user condition",
-        &["a", "c", "s", "d", "l"],
+        KnownMembers::new(&["a", "c", "s", "d", "l"]),
         |reader, member| {
             match member {
                 "a" => attribute = optional_string(reader)?,

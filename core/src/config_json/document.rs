@@ -17,7 +17,7 @@ use crate::config::{
     Condition, ConditionDefect, Config, Origin, PercentageOption, Preferences, RedirectMode,
     RuleOutcome, Segment, Served, Setting, StoredValue, TargetingRule,
 };
-use crate::json::{self, ErrorClass, JsonError, Kind, Number, Problem, Reader};
+use crate::json::{self, ErrorClass, JsonError, Kind, KnownMembers, Number, Problem, Reader};
 use crate::user::AttributeKey;
 use crate::value::{OwnedValue, SettingType};
 
@@ -96,10 +96,10 @@ fn read_top_level<'a>(
         segments: Vec::new(),
         settings: Vec::new(),
     };
-    let known: &[&'static str] = if overrides {
-        &["p", "s", "f", "flags"]
+    let known = if overrides {
+        KnownMembers::new(&["p", "s", "f", "flags"])
     } else {
-        &["p", "s", "f"]
+        KnownMembers::new(&["p", "s", "f"])
     };
     read_object(reader, "a config object", known, |reader, member| {
         match member {
@@ -158,15 +158,20 @@ fn read_preferences<'a>(reader: &mut Reader<'a>) -> Read<WirePreferences<'a>> {
         redirect: None,
         salt: None,
     };
-    read_object(reader, "preferences", &["u", "r", "s"], |reader, member| {
-        match member {
-            "u" => preferences.base_url = optional_string(reader)?,
-            "r" => preferences.redirect = optional_integer(reader)?,
-            "s" => preferences.salt = optional_string(reader)?,
-            _ => {}
-        }
-        Ok(())
-    })?;
+    read_object(
+        reader,
+        "preferences",
+        KnownMembers::new(&["u", "r", "s"]),
+        |reader, member| {
+            match member {
+                "u" => preferences.base_url = optional_string(reader)?,
+                "r" => preferences.redirect = optional_integer(reader)?,
+                "s" => preferences.salt = optional_string(reader)?,
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
     Ok(preferences)
 }
 
@@ -177,24 +182,29 @@ fn read_segments<'a>(reader: &mut Reader<'a>, scratch: &mut Scratch<'a>) -> Read
     while reader.next_element(&mut first)? {
         let mut name = None;
         let mut conditions: Box<[Condition]> = Box::default();
-        read_object(reader, "a segment", &["n", "r"], |reader, member| {
-            match member {
-                "n" => name = optional_string(reader)?,
-                "r" => {
-                    conditions = optional(reader, |reader| {
-                        read_list(
-                            reader,
-                            "a list of conditions",
-                            &mut scratch.conditions,
-                            |reader| read_user_condition(reader, &mut scratch.items),
-                        )
-                    })?
-                    .unwrap_or_default();
+        read_object(
+            reader,
+            "a segment",
+            KnownMembers::new(&["n", "r"]),
+            |reader, member| {
+                match member {
+                    "n" => name = optional_string(reader)?,
+                    "r" => {
+                        conditions = optional(reader, |reader| {
+                            read_list(
+                                reader,
+                                "a list of conditions",
+                                &mut scratch.conditions,
+                                |reader| read_user_condition(reader, &mut scratch.items),
+                            )
+                        })?
+                        .unwrap_or_default();
+                    }
+                    _ => {}
                 }
-                _ => {}
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         segments.push(Segment {
             name: name.map(Box::from).unwrap_or_default(),
             conditions,
@@ -262,7 +272,7 @@ fn read_setting<'a>(
     read_object(
         reader,
         "a setting",
-        &["t", "a", "r", "p", "v", "i"],
+        KnownMembers::new(&["t", "a", "r", "p", "v", "i"]),
         |reader, member| {
             match member {
                 // Known already on a second read: the same code.
@@ -402,7 +412,7 @@ fn read_rule<'a>(
     read_object(
         reader,
         "a targeting rule",
-        &["c", "s", "p"],
+        KnownMembers::new(&["c", "s", "p"]),
         |reader, member| {
             match member {
                 "c" => {
@@ -449,14 +459,19 @@ fn read_rule<'a>(
 fn read_served(reader: &mut Reader<'_>, typing: ValueTyping<'_>) -> Read<Served> {
     let mut value = WireValue::default();
     let mut variation_id = None;
-    read_object(reader, "a served value", &["v", "i"], |reader, member| {
-        match member {
-            "v" => value = optional_value(reader)?.unwrap_or_default(),
-            "i" => variation_id = optional_string(reader)?,
-            _ => {}
-        }
-        Ok(())
-    })?;
+    read_object(
+        reader,
+        "a served value",
+        KnownMembers::new(&["v", "i"]),
+        |reader, member| {
+            match member {
+                "v" => value = optional_value(reader)?.unwrap_or_default(),
+                "i" => variation_id = optional_string(reader)?,
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
     Ok(served(value, variation_id, typing))
 }
 
@@ -475,7 +490,7 @@ fn optional_percentage_options(
         read_object(
             reader,
             "a percentage option",
-            &["p", "v", "i"],
+            KnownMembers::new(&["p", "v", "i"]),
             |reader, member| {
                 match member {
                     "p" => percentage = optional_integer(reader)?,

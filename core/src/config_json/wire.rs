@@ -6,7 +6,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::config::StoredValue;
-use crate::json::{ErrorClass, JsonError, Number, Problem, Reader, SeenMembers};
+use crate::json::{ErrorClass, JsonError, KnownMembers, Number, Problem, Reader, SeenMembers};
 use crate::value::SettingType;
 
 pub(super) type Read<T> = Result<T, JsonError>;
@@ -37,14 +37,14 @@ impl WireValue<'_> {
 pub(super) fn read_object<'a>(
     reader: &mut Reader<'a>,
     expected: &'static str,
-    known: &[&'static str],
+    known: KnownMembers,
     mut member: impl FnMut(&mut Reader<'a>, &'static str) -> Read<()>,
 ) -> Read<()> {
     reader.begin_object(expected)?;
     let mut seen = SeenMembers::default();
     let mut first = true;
     while let Some(name) = reader.next_member(&mut first)? {
-        match known.iter().zip(0_u8..).find(|&(&known, _)| name.is(known)) {
+        match known.find(&name) {
             Some((name, index)) => {
                 seen.record(index, name, reader)?;
                 member(reader, name)?;
@@ -92,7 +92,7 @@ pub(super) fn optional_value<'a>(reader: &mut Reader<'a>) -> Read<Option<WireVal
     read_object(
         reader,
         "a value object",
-        &["b", "s", "i", "d"],
+        KnownMembers::new(&["b", "s", "i", "d"]),
         |reader, member| {
             match member {
                 "b" => value.boolean = optional(reader, |reader| reader.bool("a boolean"))?,
