@@ -7,11 +7,7 @@ use core::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 #[non_exhaustive]
-#[expect(
-    missing_docs,
-    reason = "each variant's name is its meaning; `text()` gives the dashboard wording"
-)]
-pub enum UserComparator {
+pub(crate) enum UserComparator {
     IsOneOf = 0,
     IsNotOneOf = 1,
     ContainsAnyOf = 2,
@@ -116,21 +112,22 @@ const ALL: [UserComparator; 36] = {
 impl UserComparator {
     /// The comparator with this wire code, if it exists.
     #[must_use]
-    pub fn from_code(code: i64) -> Option<Self> {
+    pub(crate) fn from_code(code: i64) -> Option<Self> {
         usize::try_from(code)
             .ok()
             .and_then(|index| ALL.get(index).copied())
     }
 
     /// The wire code (`c` in config JSON).
+    #[cfg(test)]
     #[must_use]
-    pub const fn code(self) -> u8 {
+    pub(crate) const fn code(self) -> u8 {
         self as u8
     }
 
     /// The operator as the dashboard and the evaluation log write it, e.g. `IS ONE OF`.
     #[must_use]
-    pub const fn text(self) -> &'static str {
+    pub(crate) const fn text(self) -> &'static str {
         match self {
             Self::IsOneOf | Self::SemverIsOneOf | Self::SensitiveIsOneOf => "IS ONE OF",
             Self::IsNotOneOf | Self::SemverIsNotOneOf | Self::SensitiveIsNotOneOf => {
@@ -163,7 +160,7 @@ impl UserComparator {
 
     /// Whether comparison values are SHA-256 hashes (confidential comparators).
     #[must_use]
-    pub const fn is_sensitive(self) -> bool {
+    pub(crate) const fn is_sensitive(self) -> bool {
         matches!(
             self,
             Self::SensitiveIsOneOf
@@ -181,7 +178,7 @@ impl UserComparator {
 
     /// Whether the comparator is the negation of its positive form (`NOT ...`, `!=`).
     #[must_use]
-    pub const fn is_negated(self) -> bool {
+    pub(crate) const fn is_negated(self) -> bool {
         matches!(
             self,
             Self::IsNotOneOf
@@ -247,7 +244,7 @@ impl fmt::Display for UserComparator {
 
 /// Operator of a segment condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SegmentComparator {
+pub(crate) enum SegmentComparator {
     /// The user must satisfy every condition of the segment.
     IsIn,
     /// The user must fail at least one condition of the segment.
@@ -265,7 +262,7 @@ impl SegmentComparator {
 
     /// `IS IN SEGMENT` or `IS NOT IN SEGMENT`.
     #[must_use]
-    pub const fn text(self) -> &'static str {
+    pub(crate) const fn text(self) -> &'static str {
         match self {
             Self::IsIn => "IS IN SEGMENT",
             Self::IsNotIn => "IS NOT IN SEGMENT",
@@ -275,7 +272,7 @@ impl SegmentComparator {
 
 /// Operator of a prerequisite flag condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PrerequisiteComparator {
+pub(crate) enum PrerequisiteComparator {
     /// The prerequisite's value must equal the comparison value.
     Equals,
     /// The prerequisite's value must differ from the comparison value.
@@ -293,7 +290,7 @@ impl PrerequisiteComparator {
 
     /// `EQUALS` or `NOT EQUALS`.
     #[must_use]
-    pub const fn text(self) -> &'static str {
+    pub(crate) const fn text(self) -> &'static str {
         match self {
             Self::Equals => "EQUALS",
             Self::NotEquals => "NOT EQUALS",

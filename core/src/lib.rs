@@ -50,7 +50,6 @@ mod semver;
 mod user;
 mod value;
 
-pub use comparator::{PrerequisiteComparator, SegmentComparator, UserComparator};
 pub use config::{
     Config, PercentageOption, Preferences, RedirectMode, Segment, Setting, TargetingRule,
 };

@@ -15,7 +15,7 @@ mod common;
 use common::{Capture, READ_MORE, bucket, hashed_affix, js, js_list, parse, sha256_hex};
 use configcat_core::{
     Config, EvaluationError, LogLevel, MAX_PREREQUISITE_DEPTH, NoLog, OwnedValue, SettingType,
-    User, UserComparator, UserValue, Value,
+    User, UserValue, Value,
 };
 
 const SALT: &str = "test-salt";
@@ -381,13 +381,13 @@ fn every_comparator_code_has_matching_and_non_matching_cases() {
     .into_iter()
     .flatten()
     .collect();
+    // Codes 0-35 are the comparators of config JSON v6 (36 and beyond are
+    // unknown: failure_paths.rs); `check` holds each case to evaluate without error.
     for code in 0..=35_u8 {
-        let comparator = UserComparator::from_code(i64::from(code)).unwrap();
-        assert_eq!(comparator.code(), code);
         for outcome in [true, false] {
             assert!(
                 all.iter().any(|c| c.code == code && c.matches == outcome),
-                "comparator {code} ({comparator:?}) has no case with match = {outcome}"
+                "comparator {code} has no case with match = {outcome}"
             );
         }
         // Every case's condition really uses the code it is filed under.
@@ -395,7 +395,6 @@ fn every_comparator_code_has_matching_and_non_matching_cases() {
             assert!(c.condition.contains(&format!(r#""c":{code},"#)));
         }
     }
-    assert_eq!(UserComparator::from_code(36), None);
 }
 
 #[test]
