@@ -329,34 +329,11 @@ pub struct ParseWorkload {
     pub default: DefaultValue,
     /// The user of the first evaluation.
     pub user: User,
-    /// The users the checksum runs over (`check_users`, or the one `user`).
+    /// The users whose `get_all_values` lines follow the first line in
+    /// the checksum (`check_users`; none when the file lists none).
     pub check_users: Vec<User>,
     /// The expected checksum.
     pub expected_check: u64,
-}
-
-/// Parse workloads whose `expected_check` in `workloads.json` cannot be
-/// reproduced: `(id, the file's value, the value ConfigCat's Python SDK
-/// 10.0.1 computes)`. For `P1-large` the Python SDK and this core agree,
-/// line for line, on `first_key` for the 16 check users (`c2d88f51c7be0fe3`)
-/// and on `get_all_values` of all 2,000 flags for them (`189fa21ec7a2e4ac`);
-/// no reading of the checksum definition tried gives the file's value.
-pub const REFERENCE_CHECKS: &[(&str, &str, &str)] =
-    &[("P1-large", "a59a943715e4efc7", "c2d88f51c7be0fe3")];
-
-impl ParseWorkload {
-    /// The checksum to verify against: the file's `expected_check`, or the
-    /// reference SDK's value where [`REFERENCE_CHECKS`] lists the file's as unreproducible.
-    #[must_use]
-    pub fn accepted_check(&self) -> u64 {
-        REFERENCE_CHECKS
-            .iter()
-            .find(|(id, file, _)| {
-                *id == self.id && parse_check(file).ok() == Some(self.expected_check)
-            })
-            .and_then(|(_, _, reference)| parse_check(reference).ok())
-            .unwrap_or(self.expected_check)
-    }
 }
 
 /// Everything in `workloads.json`.
@@ -486,11 +463,12 @@ impl Suite {
             let id = text(workload, "id", "parse workload")?.to_owned();
             let user = user_from_json(member(workload, "user", &id)?)?;
             let check_users = match workload.get("check_users") {
+                None | Some(Json::Null) => Vec::new(),
                 Some(Json::Array(list)) => list
                     .iter()
                     .map(user_from_json)
                     .collect::<Result<Vec<_>, _>>()?,
-                _ => vec![user.clone()],
+                Some(_) => return Err(format!("{id}: 'check_users' is not an array")),
             };
             parse.push(ParseWorkload {
                 config: config_named(text(workload, "config", &id)?, &id)?,
@@ -714,15 +692,19 @@ pub fn core_check(workload: &Workload) -> Result<u64, String> {
     Ok(sink.finish())
 }
 
-/// The checksum of a parse workload: parse, then the first key for every check user.
+/// The checksum of a parse workload as `parse_checksum` in `workloads.json`
+/// defines it: parse, the first key's line for the workload's user, then
+/// the `get_all_values` line of every check user.
 ///
 /// # Errors
 /// The config does not parse.
 pub fn parse_check_value(workload: &ParseWorkload) -> Result<u64, String> {
     let config = workload.config.parse()?;
     let mut sink = Sink::checksum();
+    fold_first(&config, workload, Some(&workload.user), &mut sink);
+    let mut all = CoreAll::new(&config);
     for user in &workload.check_users {
-        fold_first(&config, workload, Some(user), &mut sink);
+        all.fold(Some(user), &mut sink);
     }
     Ok(sink.finish())
 }

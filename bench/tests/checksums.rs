@@ -75,17 +75,9 @@ fn parse_workload_checksums_match() {
     let Some(suite) = suite() else { return };
     assert_eq!(suite.parse.len(), 2, "P1-comparators and P1-large");
     for workload in &suite.parse {
-        if workload.accepted_check() != workload.expected_check {
-            eprintln!(
-                "note: {} is checked against {:016x} (ConfigCat's Python SDK), not the file's {:016x}",
-                workload.id,
-                workload.accepted_check(),
-                workload.expected_check
-            );
-        }
         assert_eq!(
             format!("{:016x}", parse_check_value(workload).unwrap()),
-            format!("{:016x}", workload.accepted_check()),
+            format!("{:016x}", workload.expected_check),
             "{}",
             workload.id
         );
@@ -137,19 +129,4 @@ fn hashed_paths_reach_the_workload_values() {
         w5.iter()
             .all(|path| path.inputs[0].ends_with(b"Developers"))
     );
-}
-
-/// All 2,000 flags of the large config for the 16 check users, against
-/// the checksum ConfigCat's Python SDK 10.0.1 computes for the same lines.
-#[test]
-fn large_config_all_values_match_the_python_sdk() {
-    let Some(suite) = suite() else { return };
-    let workload = suite.parse.iter().find(|w| w.id == "P1-large").unwrap();
-    let config = workload.config.parse().unwrap();
-    let mut all = configcat_bench::CoreAll::new(&config);
-    let mut sink = Sink::checksum();
-    for user in &workload.check_users {
-        all.fold(Some(user), &mut sink);
-    }
-    assert_eq!(format!("{:016x}", sink.finish()), "189fa21ec7a2e4ac");
 }
