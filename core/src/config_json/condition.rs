@@ -24,6 +24,7 @@ use crate::user::AttributeKey;
 
 /// A condition of a targeting rule: exactly one of `u`, `s`, `p`. Segment
 /// references are checked for range by [`SegmentReferences::settle`].
+#[inline]
 pub(super) fn read_condition<'a>(
     reader: &mut Reader<'a>,
     items: &mut Vec<Cow<'a, str>>,

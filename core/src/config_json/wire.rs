@@ -34,6 +34,7 @@ impl WireValue<'_> {
 /// each known name found, the reader at its value; other members are
 /// skipped. A known member twice is refused (a document with two `v` in one
 /// setting is ambiguous).
+#[inline]
 pub(super) fn read_object<'a>(
     reader: &mut Reader<'a>,
     expected: &'static str,
@@ -57,6 +58,7 @@ pub(super) fn read_object<'a>(
 
 /// A JSON array read element by element into an exactly sized slice,
 /// collected on top of `scratch` (left as it was found).
+#[inline]
 pub(super) fn read_list<'a, T>(
     reader: &mut Reader<'a>,
     expected: &'static str,
@@ -69,6 +71,7 @@ pub(super) fn read_list<'a, T>(
 }
 
 /// A JSON array read element by element onto the end of `items`.
+#[inline]
 pub(super) fn read_onto<'a, T>(
     reader: &mut Reader<'a>,
     expected: &'static str,
@@ -108,6 +111,7 @@ pub(super) fn optional_value<'a>(reader: &mut Reader<'a>) -> Read<Option<WireVal
 }
 
 /// `None` for `null`, else what `read` reads.
+#[inline]
 pub(super) fn optional<'a, T>(
     reader: &mut Reader<'a>,
     read: impl FnOnce(&mut Reader<'a>) -> Read<T>,
@@ -118,10 +122,12 @@ pub(super) fn optional<'a, T>(
     read(reader).map(Some)
 }
 
+#[inline]
 pub(super) fn optional_string<'a>(reader: &mut Reader<'a>) -> Read<Option<Cow<'a, str>>> {
     optional(reader, |reader| reader.string("a string"))
 }
 
+#[inline]
 pub(super) fn optional_float(reader: &mut Reader<'_>) -> Read<Option<f64>> {
     optional(reader, |reader| {
         reader.number("a number").map(Number::as_f64)
@@ -163,6 +169,7 @@ pub(super) fn optional_integer(reader: &mut Reader<'_>) -> Read<Option<i64>> {
     }
 }
 
+#[inline]
 pub(super) fn stored_value(value: WireValue<'_>, setting_type: Option<SettingType>) -> StoredValue {
     let stored = match setting_type {
         Some(SettingType::Bool) => value.boolean.map(StoredValue::Bool),
@@ -175,6 +182,7 @@ pub(super) fn stored_value(value: WireValue<'_>, setting_type: Option<SettingTyp
 }
 
 /// The prerequisite comparison value carries its own type: exactly one member.
+#[inline]
 pub(super) fn self_typed_value(value: WireValue<'_>) -> StoredValue {
     match value {
         WireValue {

@@ -5,6 +5,7 @@ use crate::json::swar::{byte_marks, same_key, word_at};
 /// Whether `needle` occurs in `haystack`. Attribute texts are short, where
 /// a scan for the first byte beats the standard searcher (which compares
 /// every window with `memcmp` below its SIMD size); long texts use the latter.
+#[inline]
 pub(super) fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
     if haystack_text.len() > 64 {
         return core::str::from_utf8(needle).is_ok_and(|needle| haystack_text.contains(needle));
