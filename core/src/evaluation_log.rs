@@ -66,8 +66,7 @@ impl EvaluationLog {
     /// Starts a new line and writes `args` on it.
     #[inline(always)]
     pub(crate) fn line(&mut self, args: fmt::Arguments<'_>) {
-        // Only the check is inlined: evaluations without a log pay a branch,
-        // not a call with its arguments built.
+        // Only the check is inlined: without a log, a branch instead of a call.
         if self.enabled {
             self.write_line(args);
         }

@@ -353,9 +353,8 @@ fn setting_type_of(code: Option<i64>) -> Result<SettingType, i64> {
 
 /// Reads a setting object a second time, its type code known (or known to
 /// be missing) from the first read. Rare: only a value object with more
-/// than one member, before the type, needs it. Out of line: the recursive
-/// call written in `read_setting` itself costs every setting's read (the
-/// large config's parse, 0.3 % of its instructions).
+/// than one member, before the type, needs it.
+// Out of line: the recursion written into `read_setting` slows every setting's read.
 #[cold]
 #[inline(never)]
 fn read_setting_again<'a>(

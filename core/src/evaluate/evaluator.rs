@@ -408,9 +408,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     ConditionResult::Failed(EvaluationError::InvalidCondition(defect.message()))
                 }
             };
-            // Matched(true) holds nothing to drop: no drop glue on the way on.
-            // A mismatch is returned as a new value, not copied from the
-            // callee's: a wide copy of what it wrote byte by byte stalls.
+            // A mismatch is rebuilt, not moved: a wide copy of the callee's narrow stores stalls.
             match result {
                 ConditionResult::Matched(true) => {}
                 ConditionResult::Matched(false) => return ConditionResult::Matched(false),
@@ -677,8 +675,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             prerequisite.key
         ));
         let result = self.evaluate_setting(prerequisite, Some(visit), depth + 1);
-        // The outcome is read in place: moving it out of the callee's
-        // result is a wide copy of narrow stores (a stall).
+        // Read in place: moving the outcome out is a wide copy of narrow stores (a stall).
         let outcome = match result {
             Ok(ref outcome) => outcome,
             Err(error) => return ConditionResult::Failed(error),

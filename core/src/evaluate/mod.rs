@@ -349,11 +349,7 @@ impl Config {
                 evaluator.evaluate_quietly(setting)
             };
             let result = match result {
-                // Rebuilt variant by variant: the outcome was written with
-                // narrow stores, and moving its value out whole read them
-                // back with one wide load, a stall per setting (a fifth of
-                // W8). Through a helper function, even an always inlined
-                // one, the compiler went back to moving it whole.
+                // Rebuilt by variant: moved whole, it is a wide load of narrow stores (a stall).
                 Ok(outcome) => Ok(match outcome.value {
                     Value::Bool(value) => Value::Bool(value),
                     Value::Int(value) => Value::Int(value),
@@ -442,9 +438,7 @@ impl Config {
         let log_enabled = sink.enabled(LogLevel::Info);
         let mut evaluator = Evaluator::new(self, user, sink, log_enabled);
         if !log_enabled {
-            // Handed on as it comes (failures are reported by the caller):
-            // a result held here and then moved is a wide copy of narrow
-            // stores, a stall on every evaluation.
+            // Returned as it comes: held and moved, it is a wide copy of narrow stores.
             return evaluator.evaluate_quietly(setting);
         }
         evaluator

@@ -2,9 +2,10 @@
 
 use crate::json::swar::{byte_marks, same_key, word_at};
 
-/// Whether `needle` occurs in `haystack`. Attribute texts are short, where
-/// a scan for the first byte beats the standard searcher (which compares
-/// every window with `memcmp` below its SIMD size); long texts use the latter.
+/// Whether `needle` occurs in `haystack`. Texts up to 64 bytes are
+/// scanned for the needle's first byte eight positions at a time, longer
+/// ones with the standard searcher.
+// Short texts: a first-byte scan beats the standard searcher's `memcmp` per window.
 #[inline]
 pub(super) fn contains_text(haystack_text: &str, needle: &[u8]) -> bool {
     if haystack_text.len() > 64 {

@@ -213,8 +213,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 }
                 // Text borrowed from the user outlives the evaluation: its
                 // hashes may be reused; converted text lives in a buffer.
-                // (Text is compared without a closure around it: the common
-                // case then keeps its arguments in registers.)
+                // No closure around the common case: its arguments stay in registers.
                 let result = match attribute {
                     Attribute::Text(text) => {
                         self.compare_user_text(comparator, value, text, true, origin, context_salt)
