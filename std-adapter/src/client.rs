@@ -1033,7 +1033,7 @@ impl Client {
                     LogLevel::Error,
                     EventId::LocalFileNotFound,
                     format_args!(
-                        "Cannot find the local config file '{}'. This is a path that your application provided to the ConfigCat SDK by passing it to the constructor of the `FlagOverrides` class. Read more: https://configcat.com/docs/sdk-reference/python/#json-file ({error})",
+                        "Cannot find the local config file '{}'. This is the path your application passed to `FlagOverrides::from_file` in its `ClientOptions`. Read more: https://docs.rs/configcat-std/latest/configcat_std/#flag-overrides ({error})",
                         path.display()
                     ),
                 );

@@ -714,7 +714,7 @@ impl Refresher {
                 LogLevel::Warning,
                 EventId::DataGovernanceMismatch,
                 format_args!(
-                    "The `dataGovernance` parameter specified at the client initialization is not in sync with the preferences on the ConfigCat Dashboard. Read more: https://configcat.com/docs/advanced/data-governance/"
+                    "The `data_governance` option specified at the client initialization is not in sync with the preferences on the ConfigCat Dashboard. Read more: https://configcat.com/docs/advanced/data-governance/"
                 ),
             );
         }
