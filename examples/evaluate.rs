@@ -7,6 +7,8 @@
 //!     and writes one JSON line of evaluation details for each
 //! cargo run --release --example evaluate -- --config FILE --key KEY [--user JSON] [--log]
 //!     evaluates one flag
+//! cargo run --release --example evaluate -- --config FILE --key KEY [--user JSON] --pretty
+//!     the same, with its evaluation log, for a person to read
 //! ```
 //!
 //! The logic lives in the `configcat_examples` library; this file only reads
@@ -18,11 +20,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use configcat_core::Config;
-use configcat_examples::{evaluate_flag, evaluate_request_bytes};
+use configcat_examples::{evaluate_flag, evaluate_request_bytes, pretty_answer};
 
 const USAGE: &str = "\
-usage: evaluate --config FILE [--log]
-       evaluate --config FILE --key KEY [--user JSON] [--log]
+usage: evaluate --config FILE [--log | --pretty]
+       evaluate --config FILE --key KEY [--user JSON] [--log | --pretty]
 
 Evaluates feature flags of a config JSON v6 file (or a {\"flags\": {...}}
 override file).
@@ -41,6 +43,9 @@ custom value is a string, a number, an array of strings,
   --user JSON    the user for --key
   --log          add \"log\": every log record of the evaluation,
                  one per line as LEVEL [event id] message
+  --pretty       print for a person instead of JSON: the value, where it
+                 came from (rules and % options numbered from 1) and the
+                 evaluation log as the SDK writes it
   --help         show this help";
 
 /// What the command line asks for.
@@ -49,6 +54,7 @@ struct Options {
     key: Option<String>,
     user: Option<serde_json::Value>,
     log: bool,
+    pretty: bool,
 }
 
 /// Reads the arguments (after the program name); `Ok(None)` asks for help.
@@ -57,6 +63,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Option<Options
     let mut key = None;
     let mut user = None;
     let mut log = false;
+    let mut pretty = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg
@@ -79,6 +86,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Option<Options
         match name.as_str() {
             "--help" | "-h" => return Ok(None),
             "--log" if inline_value.is_none() => log = true,
+            "--pretty" if inline_value.is_none() => pretty = true,
             "--config" => config = Some(PathBuf::from(value(config.is_some())?)),
             "--key" => {
                 let text = value(key.is_some())?
@@ -105,7 +113,9 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Option<Options
         config,
         key,
         user,
-        log,
+        // The pretty form always shows the evaluation log.
+        log: log || pretty,
+        pretty,
     }))
 }
 
@@ -137,7 +147,7 @@ fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     if let Some(key) = &options.key {
         let answer = evaluate_flag(&config, key, options.user.as_ref(), options.log);
-        return match writeln!(stdout, "{answer}") {
+        return match write_answer(&mut stdout, &answer, options.pretty) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::FAILURE,
         };
@@ -158,8 +168,17 @@ fn main() -> ExitCode {
         let request = request.strip_suffix(b"\r").unwrap_or(request);
         let answer = evaluate_request_bytes(&config, request, options.log);
         // A closed stdout (e.g. `| head`) ends the run quietly.
-        if writeln!(stdout, "{answer}").is_err() {
+        if write_answer(&mut stdout, &answer, options.pretty).is_err() {
             return ExitCode::FAILURE;
         }
+    }
+}
+
+/// One answer: its JSON line, or with `--pretty` its text and a blank line.
+fn write_answer(out: &mut impl Write, answer: &str, pretty: bool) -> std::io::Result<()> {
+    if pretty {
+        writeln!(out, "{}", pretty_answer(answer))
+    } else {
+        writeln!(out, "{answer}")
     }
 }

@@ -4,7 +4,8 @@
 //! The tool reads requests as JSON lines (`{"key": ..., "default": ...,
 //! "user": {...}}`) and answers each with one JSON line holding the value,
 //! the variation id, the matched rule or % option, the error and, with
-//! `--log`, every log record the evaluation emitted. It lives in this library
+//! `--log`, every log record the evaluation emitted; `--pretty` shows the
+//! same for a person ([`pretty_answer`]). It lives in this library
 //! so that it is tested without spawning processes; `evaluate.rs` only parses
 //! arguments and moves lines.
 //!
@@ -21,9 +22,11 @@
 //! ```
 
 mod captured_log;
+mod pretty;
 mod request;
 mod user_json;
 
 pub use captured_log::CapturedLog;
+pub use pretty::pretty_answer;
 pub use request::{evaluate_flag, evaluate_request_bytes, evaluate_request_line};
 pub use user_json::{optional_user_from_json, user_from_json};
