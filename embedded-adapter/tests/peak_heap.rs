@@ -286,7 +286,7 @@ fn peak_heap_of_a_fetch_of_the_largest_conformance_config() {
     assert!(client.config().is_some());
     drop(client);
 
-    // The documented model (crate docs, README "Embedded"): a fetch holds the
+    // The documented model (crate docs, docs/memory.md): a fetch holds the
     // N-byte body while the parser works (its own peak includes P), then the
     // kept JSON text, the parsed config and the N-byte cache payload; a
     // changed config also has the previous JSON text while it is parsed.

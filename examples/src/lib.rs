@@ -30,3 +30,12 @@ pub use captured_log::CapturedLog;
 pub use pretty::pretty_answer;
 pub use request::{evaluate_flag, evaluate_request_bytes, evaluate_request_line};
 pub use user_json::{optional_user_from_json, user_from_json};
+
+/// The repository's README and configcat-core's README: their Rust snippets
+/// are compiled (and where they need no network, run) as doctests here,
+/// where configcat-std is a dev-dependency (the core's own package does not
+/// depend on it).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../../core/README.md")]
+struct ReadmeDoctests;
