@@ -146,16 +146,17 @@
 //! ```rust,ignore
 //! let connect = move || EspHttpConnection::new(&http_configuration);
 //! let storage = KeyValueStorage::new(EspKeyValueStorage::new(EspNvs::new(partition, "configcat", true)?));
-//! let mut client = Client::new(SDK_KEY, ClientOptions::default(), connect, storage, LogFacadeSink, now_ms())?;
+//! let mut client = Client::new(SDK_KEY, ClientOptions::default(), connect, storage, LogFacadeSink, uptime(), unix_ms())?;
 //! ```
 //!
 //! ## Tick-driven polling
 //!
-//! Call [`Client::tick`]`(now_unix_ms)` from the main loop or a timer. It
-//! asks the core whether a fetch is due (auto polling: the interval since
-//! the last fetch or attempt; lazy loading: the TTL) and otherwise returns
+//! Call [`Client::tick`]`(now, unix_ms)` from the main loop or a timer, with
+//! the device's monotonic time ([`Instant`]) and the wall clock. It asks
+//! the core whether a fetch is due (auto polling: the interval since the
+//! last fetch or attempt; lazy loading: the TTL) and otherwise returns
 //! `None` at once; a fetch follows redirects within the same tick and
-//! returns `Some(result)`. [`Client::next_tick_ms`] says when the next fetch
+//! returns `Some(result)`. [`Client::next_tick`] says when the next fetch
 //! is due (a device may sleep until then); [`Client::refresh`] fetches now,
 //! in any mode; [`Client::set_offline`] / [`Client::set_online`]. The polling
 //! mode, data governance, base url, timeouts and body limit are

@@ -45,7 +45,7 @@
 //! );
 //! let client = Client::get(
 //!     "configcat-sdk-1/XXXXXXXXXXXXXXXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXX",
-//!     ClientOptions::default().flag_overrides(overrides),
+//!     ClientOptions::default().with_flag_overrides(overrides),
 //! )?;
 //! assert!(client.get_value("newCheckout", false, None));
 //! assert_eq!(client.get_value("pageSize", 20_i64, None), 50);
@@ -114,17 +114,17 @@
 //!
 //! | option | default | meaning |
 //! | --- | --- | --- |
-//! | `auto_polling(interval, max_init_wait)` / `lazy_loading(ttl)` / `manual_polling()` | auto, 60 s, 5 s | [polling mode](#polling-modes) |
-//! | `base_url(url)` | ConfigCat's CDN | a [ConfigCat Proxy](#behind-the-configcat-proxy) or another server; redirects from the CDN are then only followed when forced, and `configcat-proxy/...` SDK keys are accepted |
-//! | `cache(Arc<dyn ConfigCache>)` | memory only | an external config [cache](#caches), shared with ConfigCat's other SDKs |
-//! | `proxy(ProxyOptions::new("http://host:port").with_credentials(user, password))` | none | an HTTP proxy with Basic credentials ([`ProxyOptions`]; proxy environment variables are ignored) |
-//! | `connect_timeout(d)` / `read_timeout(d)` | 10 s / 30 s | HTTP timeouts |
-//! | `flag_overrides(FlagOverrides::from_file(path, behaviour))` / `FlagOverrides::from_map(...)` | none | local flag values, see [flag overrides](#flag-overrides) |
-//! | `data_governance(DataGovernance::EuOnly)` | `Global` | which CDN region serves the config |
-//! | `default_user(User)` | none | the user evaluations use when none is passed |
-//! | `hooks(Hooks)` | none | callbacks, see [hooks](#hooks) |
-//! | `offline(true)` | online | start without network access |
-//! | `max_body_bytes(n)` | 16 MiB | largest config download accepted |
+//! | `with_auto_polling(interval, max_init_wait)` / `with_lazy_loading(ttl)` / `with_manual_polling()` | auto, 60 s, 5 s | [polling mode](#polling-modes) |
+//! | `with_base_url(url)` | ConfigCat's CDN | a [ConfigCat Proxy](#behind-the-configcat-proxy) or another server; redirects from the CDN are then only followed when forced, and `configcat-proxy/...` SDK keys are accepted |
+//! | `with_cache(Arc<dyn ConfigCache>)` | memory only | an external config [cache](#caches), shared with ConfigCat's other SDKs |
+//! | `with_proxy(ProxyOptions::new("http://host:port").with_credentials(user, password))` | none | an HTTP proxy with Basic credentials ([`ProxyOptions`]; proxy environment variables are ignored) |
+//! | `with_connect_timeout(d)` / `with_read_timeout(d)` | 10 s / 30 s | HTTP timeouts |
+//! | `with_flag_overrides(FlagOverrides::from_file(path, behaviour))` / `FlagOverrides::from_map(...)` | none | local flag values, see [flag overrides](#flag-overrides) |
+//! | `with_data_governance(DataGovernance::EuOnly)` | `Global` | which CDN region serves the config |
+//! | `with_default_user(User)` | none | the user evaluations use when none is passed |
+//! | `with_hooks(Hooks)` | none | callbacks, see [hooks](#hooks) |
+//! | `with_offline(true)` | online | start without network access |
+//! | `with_max_body_bytes(n)` | 16 MiB | largest config download accepted |
 //!
 //! An SDK key of the wrong form is an error ([`ClientError::InvalidSdkKey`]),
 //! except in local-only override mode. Asking [`Client::get`] for a key that
@@ -145,7 +145,7 @@
 //! use configcat_std::{CacheState, Client, ClientOptions, Fetched};
 //! use std::time::Duration;
 //!
-//! let options = ClientOptions::default().auto_polling(Duration::from_secs(30), Duration::from_secs(3));
+//! let options = ClientOptions::default().with_auto_polling(Duration::from_secs(30), Duration::from_secs(3));
 //! let client = Client::get("configcat-sdk-1/XXXXXXXXXXXXXXXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXX", options)?;
 //! if client.wait_for_ready(Duration::from_secs(3)) == CacheState::NoFlagData {
 //!     eprintln!("no flags yet: reads return their defaults");
@@ -181,7 +181,7 @@
 //! ```
 //! use configcat_std::{ClientOptions, Hooks};
 //!
-//! let options = ClientOptions::default().hooks(
+//! let options = ClientOptions::default().with_hooks(
 //!     Hooks::default()
 //!         .on_client_ready(|state| println!("ready: {state:?}"))
 //!         .on_config_changed(|config| println!("{} settings", config.keys().len()))
@@ -245,7 +245,7 @@
 //! - an instance reads the shared entry before each poll and skips the
 //!   download when another instance refreshed it within the poll interval;
 //! - a new instance serves flags from the entry at once, before any download;
-//! - an instance without network access (`offline(true)`) serves what an
+//! - an instance without network access (`with_offline(true)`) serves what an
 //!   online one wrote: the entry is read when the client starts and, in auto
 //!   polling mode, once per poll interval after that, so offline readers
 //!   follow the online writer (the config-changed hook fires when they pick
@@ -273,7 +273,7 @@
 //! let cache = RedisCache::new("redis://redis.internal:6379/0")?
 //!     .with_connect_timeout(Duration::from_millis(500))
 //!     .with_response_timeout(Duration::from_millis(500));
-//! let options = ClientOptions::default().cache(Arc::new(cache));
+//! let options = ClientOptions::default().with_cache(Arc::new(cache));
 //! let client = Client::get("configcat-sdk-1/XXXXXXXXXXXXXXXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXX", options)?;
 //! # Ok(()) }
 //! ```
@@ -301,7 +301,7 @@
 //! ```no_run
 //! use configcat_std::{Client, ClientOptions};
 //!
-//! let options = ClientOptions::default().base_url("http://configcat-proxy.internal:8050");
+//! let options = ClientOptions::default().with_base_url("http://configcat-proxy.internal:8050");
 //! let client = Client::get("configcat-proxy/my-service", options)?;
 //! # Ok::<(), configcat_std::ClientError>(())
 //! ```
@@ -370,13 +370,41 @@
 //!
 //! ## Async code (tokio, axum)
 //!
-//! The client's API is blocking, and needs no async runtime. In auto
-//! polling mode (the default) a read only loads the current config
-//! snapshot, so calling `get_value` from an async handler is fine once the
-//! client is ready. Waiting for the first config, and every call that may
-//! fetch (`force_refresh`, reads in lazy loading mode), belongs on a
-//! blocking thread: `tokio::task::spawn_blocking(move || client.wait_for_ready(timeout))`.
-//! The repository's `examples/web` is an axum service built this way.
+//! The client needs no async runtime, and nothing it does blocks an
+//! executor's thread on the network when used this way:
+//!
+//! - **Await readiness** with [`Client::wait_for_ready_async`] (and a
+//!   forced refresh with [`Client::force_refresh_async`]): futures that
+//!   run the wait on a thread of their own, on any executor (tokio's
+//!   `current_thread` and `multi_thread` runtimes, smol, `block_on`).
+//! - **Then read.** In auto polling (the default) a read only loads the
+//!   current config snapshot once the client is ready: call `get_value`
+//!   straight from a handler.
+//! - **Lazy loading**: turn on [`ClientOptions::with_serve_stale`], so that
+//!   a read after the TTL returns the config it has at once and refreshes
+//!   in the background. Without it (the default, as in ConfigCat's SDKs) a
+//!   read after the TTL waits for the refresh.
+//! - [`Client::close`] returns without waiting for a request in flight.
+//!
+//! ```no_run
+//! use configcat_std::{CacheState, Client, ClientOptions};
+//! use std::time::Duration;
+//!
+//! # async fn handler_setup() -> Result<(), configcat_std::ClientError> {
+//! let client = Client::get("configcat-sdk-1/XXXXXXXXXXXXXXXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXX", ClientOptions::default())?;
+//! if client.wait_for_ready_async(Duration::from_secs(5)).await == CacheState::NoFlagData {
+//!     eprintln!("no flags yet: reads return their defaults");
+//! }
+//! // In a handler: never blocks on the network.
+//! let enabled = client.get_value("isMyAwesomeFeatureEnabled", false, None);
+//! # let _ = enabled;
+//! # Ok(()) }
+//! ```
+//!
+//! The repository's `examples/web` is an axum service built this way; its
+//! test measures that a 10 ms heartbeat task on a `current_thread` runtime
+//! never stalls for more than 25 ms while the CDN hangs, refuses
+//! connections or stalls a refresh, or while the client closes.
 //!
 //! ## Cargo features
 //!

@@ -98,12 +98,9 @@ async fn run() -> Result<(), String> {
         }
     }
     .map_err(|e| e.to_string())?;
-    // One client for the whole process; wait for its first config before serving.
-    let waiting = client.clone();
-    let state =
-        tokio::task::spawn_blocking(move || waiting.wait_for_ready(Duration::from_secs(10)))
-            .await
-            .map_err(|e| e.to_string())?;
+    // One client for the whole process; wait for its first config before
+    // serving, without blocking the runtime's threads.
+    let state = client.wait_for_ready_async(Duration::from_secs(10)).await;
     println!("config: {state:?}");
 
     let listener = tokio::net::TcpListener::bind(args.bind)
