@@ -43,7 +43,7 @@ fn test_matrices() {
                     run.variation_ids,
                     &case.expected,
                     details.value,
-                    details.variation_id,
+                    details.variation_id.as_deref(),
                 ) {
                     failures.insert(
                         case.id.clone(),

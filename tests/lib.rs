@@ -147,7 +147,7 @@ pub fn evaluate_with_json_default(
 ) -> Evaluated {
     fn convert<T>(details: EvaluationDetails<'_, T>, value: impl FnOnce(T) -> Json) -> Evaluated {
         Evaluated {
-            variation_id: details.variation_id.map(str::to_owned),
+            variation_id: details.variation_id.map(std::borrow::Cow::into_owned),
             error: details.error.as_ref().map(ToString::to_string),
             matched_targeting_rule: details.matched_targeting_rule.is_some(),
             matched_percentage_option: details.matched_percentage_option.is_some(),

@@ -14,8 +14,8 @@ mod common;
 
 use common::{Capture, READ_MORE, bucket, hashed_affix, js, js_list, parse, sha256_hex};
 use configcat_core::{
-    Config, EvaluationError, LogLevel, MAX_PREREQUISITE_DEPTH, NoLog, OwnedValue, SettingType,
-    User, UserValue, Value,
+    Config, FlagError, LogLevel, MAX_PREREQUISITE_DEPTH, NoLog, OwnedValue, SettingType, User,
+    UserValue, Value,
 };
 
 const SALT: &str = "test-salt";
@@ -698,8 +698,8 @@ fn missing_user_object_warns_3001_once_and_serves_the_default() {
     assert_eq!(details.value, "default");
     assert!(!details.is_default_value);
     assert_eq!(details.error, None);
-    assert_eq!(details.matched_targeting_rule, None);
-    assert_eq!(details.matched_percentage_option, None);
+    assert_eq!(details.matched_targeting_rule.as_deref(), None);
+    assert_eq!(details.matched_percentage_option.as_deref(), None);
     assert_eq!(
         sink.records(),
         [(
@@ -819,7 +819,7 @@ fn and_conditions_all_must_hold() {
     let sink = Capture::new();
     let details = config.get_value_details(KEY, "", Some(&full), &sink);
     assert_eq!(details.value, "matched");
-    assert_eq!(details.matched_targeting_rule, Some(rule));
+    assert_eq!(details.matched_targeting_rule.as_deref(), Some(rule));
     assert!(sink.records().is_empty());
 
     for user in [
@@ -1070,13 +1070,13 @@ fn prerequisite_flag_evaluated_for_the_same_user() {
 }
 
 /// Expects `key` to fail with `error`: default returned, one ERROR 2001 record.
-fn expect_failure(config: &Config, key: &str, error: &EvaluationError) {
+fn expect_failure(config: &Config, key: &str, error: &FlagError) {
     let sink = Capture::new();
     let details = config.get_value_details(key, "fallback", Some(&User::new("id")), &sink);
     assert_eq!(details.value, "fallback");
     assert!(details.is_default_value);
     assert_eq!(details.error.as_ref(), Some(error));
-    assert_eq!(details.variation_id, None);
+    assert_eq!(details.variation_id.as_deref(), None);
     assert_eq!(
         sink.errors(),
         [(
@@ -1097,7 +1097,7 @@ fn prerequisite_type_mismatch_is_an_error() {
         dependent("boolAsText", "boolMain", 1, r#"{"s":"true"}"#),
         dependent("textAsBool", "textMain", 0, r#"{"b":true}"#),
     ]);
-    let mismatch = |value: OwnedValue, key: &str| EvaluationError::PrerequisiteTypeMismatch {
+    let mismatch = |value: OwnedValue, key: &str| FlagError::PrerequisiteTypeMismatch {
         comparison_value: value,
         key: key.into(),
     };
@@ -1130,7 +1130,7 @@ fn prerequisite_type_mismatch_is_an_error() {
 #[test]
 fn missing_prerequisite_is_an_error() {
     let config = prerequisite_config(&[dependent("dep", "nope", 0, r#"{"b":true}"#)]);
-    let error = EvaluationError::PrerequisiteMissing { key: "nope".into() };
+    let error = FlagError::PrerequisiteMissing { key: "nope".into() };
     assert_eq!(error.to_string(), "Prerequisite flag 'nope' is missing");
     expect_failure(&config, "dep", &error);
 }
@@ -1144,7 +1144,7 @@ fn prerequisite_cycles_are_errors_with_the_chain() {
         dependent("self", "self", 1, r#"{"s":"x"}"#),
         dependent("x", "a", 0, r#"{"s":"matched"}"#),
     ));
-    let cycle = |chain: &str| EvaluationError::CircularDependency {
+    let cycle = |chain: &str| FlagError::CircularDependency {
         chain: chain.to_owned(),
     };
     expect_failure(&config, "a", &cycle("'a' -> 'b' -> 'a'"));
@@ -1181,7 +1181,7 @@ fn prerequisite_depth_is_limited() {
     assert!(sink.records().is_empty());
 
     let config = prerequisite_chain(MAX_PREREQUISITE_DEPTH + 1);
-    expect_failure(&config, "f0", &EvaluationError::PrerequisiteDepthExceeded);
+    expect_failure(&config, "f0", &FlagError::PrerequisiteDepthExceeded);
     // Entering the chain lower down stays within the limit.
     assert_eq!(config.get_value("f1", "fallback", None, &NoLog), "matched");
 }
@@ -1233,11 +1233,11 @@ fn percentage_options_by_identifier() {
         assert_eq!(details.value, value, "{id} (bucket {bucket})");
         assert_eq!(details.matched_percentage_option_index, Some(index));
         assert_eq!(
-            details.matched_percentage_option,
+            details.matched_percentage_option.as_deref(),
             Some(&setting.percentage_options()[index])
         );
-        assert_eq!(details.variation_id, Some(variation));
-        assert_eq!(details.matched_targeting_rule, None);
+        assert_eq!(details.variation_id.as_deref(), Some(variation));
+        assert_eq!(details.matched_targeting_rule.as_deref(), None);
         assert!(!details.is_default_value);
         assert!(sink.records().is_empty());
     }
@@ -1287,7 +1287,7 @@ fn percentage_attribute_missing_warns_3003_and_serves_the_default() {
     let sink = Capture::new();
     let details = config.get_value_details("pctCountry", "", Some(&User::new("id")), &sink);
     assert_eq!(details.value, "default");
-    assert_eq!(details.matched_percentage_option, None);
+    assert_eq!(details.matched_percentage_option.as_deref(), None);
     assert_eq!(
         sink.warnings(),
         [(
@@ -1323,14 +1323,14 @@ fn percentage_options_within_a_targeting_rule() {
         seen[index] = true;
         let details = config.get_value_details("pctRule", "", Some(&user), &NoLog);
         assert_eq!(details.value, value);
-        assert_eq!(details.matched_targeting_rule, Some(rule));
+        assert_eq!(details.matched_targeting_rule.as_deref(), Some(rule));
         assert_eq!(details.matched_targeting_rule_index, Some(0));
         assert_eq!(details.matched_percentage_option_index, Some(index));
         assert_eq!(
-            details.matched_percentage_option,
+            details.matched_percentage_option.as_deref(),
             Some(&rule.percentage_options()[index])
         );
-        assert_eq!(details.variation_id, Some(variation));
+        assert_eq!(details.variation_id.as_deref(), Some(variation));
     }
     assert_eq!(seen, [true, true]);
 
@@ -1338,17 +1338,17 @@ fn percentage_options_within_a_targeting_rule() {
     let user = User::new("id").with_email("jane@other.com");
     let details = config.get_value_details("pctRule", "", Some(&user), &NoLog);
     assert_eq!(details.value, "other");
-    assert_eq!(details.variation_id, Some("v-other"));
+    assert_eq!(details.variation_id.as_deref(), Some("v-other"));
     assert_eq!(details.matched_targeting_rule_index, Some(1));
-    assert_eq!(details.matched_percentage_option, None);
+    assert_eq!(details.matched_percentage_option.as_deref(), None);
 
     // No rule matches: the setting's own % options (100% "everyone").
     let user = User::new("id").with_email("jane@nowhere.org");
     let details = config.get_value_details("pctRule", "", Some(&user), &NoLog);
     assert_eq!(details.value, "everyone");
-    assert_eq!(details.matched_targeting_rule, None);
+    assert_eq!(details.matched_targeting_rule.as_deref(), None);
     assert_eq!(details.matched_percentage_option_index, Some(0));
-    assert_eq!(details.variation_id, Some("v-everyone"));
+    assert_eq!(details.variation_id.as_deref(), Some("v-everyone"));
 }
 
 #[test]
@@ -1401,7 +1401,7 @@ fn percentage_sum_below_100_is_an_error_for_uncovered_buckets() {
     let details = config.get_value_details("pctShort", "fallback", Some(&User::new(high)), &sink);
     assert_eq!(details.value, "fallback");
     assert!(details.is_default_value);
-    assert_eq!(details.error, Some(EvaluationError::PercentageSumBelow100));
+    assert_eq!(details.error, Some(FlagError::PercentageSumBelow100));
     assert_eq!(
         sink.errors(),
         [(
@@ -1418,7 +1418,7 @@ fn variation_ids_and_lookup() {
     let config = parse(PERCENTAGE_CONFIG);
     let details = config.get_value_details("pct", "", None, &NoLog);
     assert_eq!(details.value, "default");
-    assert_eq!(details.variation_id, Some("v-default"));
+    assert_eq!(details.variation_id.as_deref(), Some("v-default"));
 
     assert_eq!(
         config.key_and_value_for_variation_id("v-default"),
@@ -1482,11 +1482,11 @@ fn evaluate_all_in_document_order() {
     let all = config.evaluate_all(Some(&user), &sink);
     let summary: Vec<(&str, Option<Value<'_>>, Option<&str>, bool)> = all
         .iter()
-        .map(|(key, details)| {
+        .map(|details| {
             (
-                *key,
+                &*details.key,
                 details.value,
-                details.variation_id,
+                details.variation_id.as_deref(),
                 details.error.is_some(),
             )
         })
@@ -1500,9 +1500,9 @@ fn evaluate_all_in_document_order() {
             ("number", Some(Value::Float(1.25)), None, false),
         ]
     );
-    assert_eq!(all[2].1.error, Some(EvaluationError::InvalidSettingType(9)));
-    assert!(all[2].1.is_default_value);
-    assert_eq!(all[1].1.matched_targeting_rule_index, Some(0));
+    assert_eq!(all[2].error, Some(FlagError::InvalidSettingType(9)));
+    assert!(all[2].is_default_value);
+    assert_eq!(all[1].matched_targeting_rule_index, Some(0));
     // The broken setting is reported as an evaluation error.
     assert_eq!(sink.errors().len(), 1);
     assert_eq!(sink.errors()[0].0, 2001);
@@ -1513,7 +1513,7 @@ fn evaluate_all_in_document_order() {
     );
 
     let without_user = config.evaluate_all(None, &NoLog);
-    assert_eq!(without_user[1].1.value, Some(Value::Text("default")));
+    assert_eq!(without_user[1].value, Some(Value::Text("default")));
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod common;
 
 use common::{Capture, parse};
 use configcat_core::{
-    Config, EvaluationError, EventId, LogLevel, NoLog, ParseErrorKind, SettingType, User, Value,
+    Config, EventId, FlagError, LogLevel, NoLog, ParseErrorKind, SettingType, User, Value,
 };
 
 // ---- documents that do not parse ----
@@ -266,7 +266,7 @@ fn null_members_count_as_absent() {
     let sink = Capture::new();
     let details = config.get_value_details("a", false, Some(&User::new("x")), &sink);
     assert!(details.value);
-    assert_eq!(details.variation_id, None);
+    assert_eq!(details.variation_id.as_deref(), None);
     assert!(sink.records().is_empty());
 
     let empty = parse(r#"{"p":{"s":null,"u":null,"r":null},"f":null}"#);
@@ -283,13 +283,13 @@ fn null_members_count_as_absent() {
 
 /// Evaluates `key` as text with default "fallback" and expects `error`, the
 /// default and exactly one ERROR 2001 record (plus nothing else at warning level).
-fn expect_failure(config: &Config, key: &str, user: Option<&User>, error: &EvaluationError) {
+fn expect_failure(config: &Config, key: &str, user: Option<&User>, error: &FlagError) {
     let sink = Capture::new();
     let details = config.get_value_details(key, "fallback", user, &sink);
     assert_eq!(details.value, "fallback", "{key}");
     assert!(details.is_default_value);
     assert_eq!(details.error.as_ref(), Some(error), "{key}");
-    assert_eq!(details.variation_id, None);
+    assert_eq!(details.variation_id.as_deref(), None);
     assert_eq!(details.matched_targeting_rule, None);
     assert_eq!(details.matched_percentage_option, None);
     assert_eq!(
@@ -317,7 +317,7 @@ fn rule_config(condition: &str) -> Config {
 #[test]
 fn unknown_comparator_code_is_an_evaluation_error() {
     let user = User::new("id").with_custom("Attr", "x");
-    let error = EvaluationError::InvalidCondition("Comparison operator is missing or invalid");
+    let error = FlagError::InvalidCondition("Comparison operator is missing or invalid");
     for condition in [
         r#"{"u":{"a":"Attr","c":36,"s":"x"}}"#,
         r#"{"u":{"a":"Attr","c":99,"l":["x"]}}"#,
@@ -378,7 +378,7 @@ fn malformed_conditions_are_evaluation_errors() {
             &config,
             "flag",
             Some(&user),
-            &EvaluationError::InvalidCondition(reason),
+            &FlagError::InvalidCondition(reason),
         );
     }
 }
@@ -386,14 +386,9 @@ fn malformed_conditions_are_evaluation_errors() {
 #[test]
 fn unknown_setting_type_is_an_evaluation_error() {
     let config = parse(r#"{"f":{"weird":{"t":9,"v":{"b":true}},"untyped":{"v":{"b":true}}}}"#);
-    expect_failure(
-        &config,
-        "weird",
-        None,
-        &EvaluationError::InvalidSettingType(9),
-    );
+    expect_failure(&config, "weird", None, &FlagError::InvalidSettingType(9));
     assert_eq!(
-        EvaluationError::InvalidSettingType(9).to_string(),
+        FlagError::InvalidSettingType(9).to_string(),
         "Setting type 9 is invalid"
     );
     assert_eq!(config.setting("weird").unwrap().setting_type(), None);
@@ -401,19 +396,19 @@ fn unknown_setting_type_is_an_evaluation_error() {
     let details = config.get_value_details("weird", true, None, &NoLog);
     assert!(details.value);
     assert!(details.is_default_value);
-    assert_eq!(details.error, Some(EvaluationError::InvalidSettingType(9)));
+    assert_eq!(details.error, Some(FlagError::InvalidSettingType(9)));
     // A missing type is not a known type.
     let details = config.get_value_details("untyped", false, None, &NoLog);
     assert!(details.is_default_value);
     assert!(matches!(
         details.error,
-        Some(EvaluationError::InvalidSettingType(_))
+        Some(FlagError::InvalidSettingType(_))
     ));
 }
 
 #[test]
 fn segment_index_out_of_range_is_an_evaluation_error() {
-    let error = EvaluationError::InvalidCondition("Segment reference is invalid");
+    let error = FlagError::InvalidCondition("Segment reference is invalid");
     let user = User::new("id").with_email("a@b.c");
     for json in [
         r#"{"p":{"s":"salt"},"s":[{"n":"only","r":[{"a":"Email","c":28,"s":"a@b.c"}]}],
@@ -436,7 +431,7 @@ fn prerequisite_to_a_missing_key_is_an_evaluation_error() {
         &config,
         "flag",
         None,
-        &EvaluationError::PrerequisiteMissing {
+        &FlagError::PrerequisiteMissing {
             key: "ghost".into(),
         },
     );
@@ -458,10 +453,10 @@ fn confidential_comparator_without_salt_is_an_evaluation_error() {
             &r#"{"f":{"flag":{"t":1,"v":{"s":"default"},"r":[{"c":[COND],"s":{"v":{"s":"matched"}}}]}}}"#
                 .replace("COND", &condition),
         );
-        expect_failure(&config, "flag", Some(&user), &EvaluationError::SaltMissing);
+        expect_failure(&config, "flag", Some(&user), &FlagError::SaltMissing);
     }
     assert_eq!(
-        EvaluationError::SaltMissing.to_string(),
+        FlagError::SaltMissing.to_string(),
         "Config JSON salt is missing"
     );
     // A cleartext comparator needs no salt.
@@ -491,7 +486,7 @@ fn rule_without_value_or_options_fails_only_when_it_matches() {
         &config_text,
         "flag",
         Some(&user),
-        &EvaluationError::TargetingRuleThenMissing,
+        &FlagError::TargetingRuleThenMissing,
     );
     let other = User::new("id").with_email("x@y.z");
     assert_eq!(
@@ -517,7 +512,7 @@ fn served_value_of_the_wrong_type_is_an_evaluation_error() {
     let details = config.get_value_details("boolWithText", false, None, &sink);
     assert!(!details.value);
     assert!(details.is_default_value);
-    assert_eq!(details.error, Some(EvaluationError::InvalidServedValue));
+    assert_eq!(details.error, Some(FlagError::InvalidServedValue));
     assert_eq!(
         sink.records(),
         [(
@@ -528,15 +523,15 @@ fn served_value_of_the_wrong_type_is_an_evaluation_error() {
     );
     let details = config.get_value_details("intWithFloat", 7_i64, None, &NoLog);
     assert_eq!(details.value, 7);
-    assert_eq!(details.error, Some(EvaluationError::InvalidServedValue));
+    assert_eq!(details.error, Some(FlagError::InvalidServedValue));
     let details = config.get_value_details("textWithBool", true, None, &NoLog);
     assert!(details.is_default_value);
     assert!(matches!(
         details.error,
-        Some(EvaluationError::TypeMismatch { .. })
+        Some(FlagError::TypeMismatch { .. })
     ));
     for key in ["textWithBool", "noValue", "nullValue"] {
-        expect_failure(&config, key, None, &EvaluationError::InvalidServedValue);
+        expect_failure(&config, key, None, &FlagError::InvalidServedValue);
     }
     // Rules and % options fail only when they are reached.
     assert_eq!(config.get_value("ruleWrong", "", None, &NoLog), "default");
@@ -544,14 +539,14 @@ fn served_value_of_the_wrong_type_is_an_evaluation_error() {
         &config,
         "ruleWrong",
         Some(&user),
-        &EvaluationError::InvalidServedValue,
+        &FlagError::InvalidServedValue,
     );
     assert_eq!(config.get_value("optionWrong", "", None, &NoLog), "default");
     expect_failure(
         &config,
         "optionWrong",
         Some(&user),
-        &EvaluationError::InvalidServedValue,
+        &FlagError::InvalidServedValue,
     );
 }
 
@@ -573,7 +568,7 @@ fn asking_for_another_type_returns_the_default_with_type_mismatch() {
     assert!(details.is_default_value);
     assert_eq!(
         details.error,
-        Some(EvaluationError::TypeMismatch {
+        Some(FlagError::TypeMismatch {
             setting_type: SettingType::Text,
             requested: "bool",
         })
@@ -587,24 +582,24 @@ fn asking_for_another_type_returns_the_default_with_type_mismatch() {
         )]
     );
 
-    let mismatches: [(&str, EvaluationError); 3] = [
+    let mismatches: [(&str, FlagError); 3] = [
         (
             "bool",
-            EvaluationError::TypeMismatch {
+            FlagError::TypeMismatch {
                 setting_type: SettingType::Bool,
                 requested: "text",
             },
         ),
         (
             "int",
-            EvaluationError::TypeMismatch {
+            FlagError::TypeMismatch {
                 setting_type: SettingType::Int,
                 requested: "text",
             },
         ),
         (
             "float",
-            EvaluationError::TypeMismatch {
+            FlagError::TypeMismatch {
                 setting_type: SettingType::Float,
                 requested: "text",
             },
@@ -637,7 +632,7 @@ fn int_setting_reads_as_float_but_float_never_as_int() {
     assert!(details.is_default_value);
     assert_eq!(
         details.error,
-        Some(EvaluationError::TypeMismatch {
+        Some(FlagError::TypeMismatch {
             setting_type: SettingType::Float,
             requested: "int",
         })
@@ -668,7 +663,7 @@ fn unknown_key_returns_the_default_and_lists_the_available_keys() {
     assert!(details.is_default_value);
     assert_eq!(
         details.error,
-        Some(EvaluationError::SettingNotFound { key: "nope".into() })
+        Some(FlagError::SettingNotFound { key: "nope".into() })
     );
     assert_eq!(
         sink.records(),

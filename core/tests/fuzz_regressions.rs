@@ -29,7 +29,7 @@ fn variation_id_lookup_skips_values_that_did_not_parse() {
             config
                 .evaluate("pageSize", Some(&user), &NoLog)
                 .variation_id
-                .map(str::to_owned)
+                .map(std::borrow::Cow::into_owned)
         })
         .collect();
     assert!(

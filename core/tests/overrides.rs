@@ -10,7 +10,7 @@ mod common;
 
 use common::{Capture, js, parse, sha256_hex};
 use configcat_core::{
-    Config, EvaluationError, NoLog, OverrideBehaviour, OwnedValue, ParseErrorKind, RedirectMode,
+    Config, FlagError, NoLog, OverrideBehaviour, OwnedValue, ParseErrorKind, RedirectMode,
     SettingType, User, Value,
 };
 
@@ -84,11 +84,11 @@ fn simple_format_infers_the_setting_type_from_the_json_value() {
     assert!(details.is_default_value);
     assert!(matches!(
         details.error,
-        Some(EvaluationError::TypeMismatch { .. })
+        Some(FlagError::TypeMismatch { .. })
     ));
     // No rules, no variation ids, no preferences.
     let details = config.get_value_details("name", "", Some(&User::new("id")), &NoLog);
-    assert_eq!(details.variation_id, None);
+    assert_eq!(details.variation_id.as_deref(), None);
     assert_eq!(details.matched_targeting_rule, None);
     assert_eq!(config.preferences().base_url(), None);
 }
@@ -138,7 +138,7 @@ fn full_v6_document_as_override_is_the_same_config() {
     assert!(config.get_value("enabledFeature", false, None, &NoLog));
     let details = config.get_value_details("targeted", false, Some(&user), &NoLog);
     assert!(details.value);
-    assert_eq!(details.variation_id, Some("v2"));
+    assert_eq!(details.variation_id.as_deref(), Some("v2"));
     assert!(!config.get_value("targeted", true, Some(&other), &NoLog));
     assert_eq!(
         config.get_value("inSegment", "", Some(&user), &NoLog),
@@ -308,7 +308,7 @@ fn local_only_uses_only_the_local_flags() {
     assert_eq!(details.value, "fallback");
     assert_eq!(
         details.error,
-        Some(EvaluationError::SettingNotFound {
+        Some(FlagError::SettingNotFound {
             key: "remoteOnly".into()
         })
     );
@@ -316,7 +316,7 @@ fn local_only_uses_only_the_local_flags() {
     let details = merged.get_value_details("localDependent", "fallback", Some(&user), &NoLog);
     assert_eq!(
         details.error,
-        Some(EvaluationError::PrerequisiteMissing {
+        Some(FlagError::PrerequisiteMissing {
             key: "remoteOnly".into()
         })
     );
@@ -353,7 +353,7 @@ fn local_over_remote_takes_the_union_and_local_wins() {
     );
     let details = merged.get_value_details("shared", "", None, &NoLog);
     assert_eq!(details.value, "local");
-    assert_eq!(details.variation_id, Some("local-shared"));
+    assert_eq!(details.variation_id.as_deref(), Some("local-shared"));
     assert!(merged.get_value("main", false, None, &NoLog));
     // The remote flag `dependent` now sees the local `main` (true).
     assert_eq!(merged.get_value("dependent", "", None, &NoLog), "matched");
@@ -370,7 +370,7 @@ fn remote_over_local_takes_the_union_and_remote_wins() {
     );
     let details = merged.get_value_details("shared", "", None, &NoLog);
     assert_eq!(details.value, "remote");
-    assert_eq!(details.variation_id, Some("remote-shared"));
+    assert_eq!(details.variation_id.as_deref(), Some("remote-shared"));
     assert!(!merged.get_value("main", true, None, &NoLog));
     assert_eq!(merged.get_value("dependent", "", None, &NoLog), "default");
     assert_one_sided_flags_keep_their_salt_and_segments(&merged);
@@ -405,7 +405,7 @@ fn map_overrides_merge_with_a_remote_config() {
     assert_eq!(details.value, "fallback");
     assert_eq!(
         details.error,
-        Some(EvaluationError::PrerequisiteTypeMismatch {
+        Some(FlagError::PrerequisiteTypeMismatch {
             comparison_value: OwnedValue::Bool(true),
             key: "main".into()
         })

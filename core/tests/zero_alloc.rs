@@ -121,7 +121,7 @@ fn evaluation_with_logging_off_does_not_allocate() {
     let (details, count) =
         allocations(|| config.get_value_details("plainText", "", Some(user), &NoLog));
     assert_eq!(details.value, "hello");
-    assert_eq!(details.variation_id, Some("v-hello"));
+    assert_eq!(details.variation_id.as_deref(), Some("v-hello"));
     assert_eq!(count, 0, "plain text flag, details");
 
     let (details, count) = allocations(|| config.get_value_details("rule", "", Some(user), &NoLog));

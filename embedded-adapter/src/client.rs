@@ -2,6 +2,7 @@
 //! [`Refresher`] when the application ticks it, the persistent cache.
 
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -10,9 +11,10 @@ use configcat_core::refresh::{
     RefreshError, RefreshUpdate, Refresher, SdkKeyError, TransportErrorKind, emit,
     report_config_missing,
 };
-use configcat_core::{Config, EventId, FlagValue, LogLevel, LogSink, User, Value};
+use configcat_core::{
+    Config, EvaluationDetails, EventId, FlagError, FlagValue, LogLevel, LogSink, User, Value,
+};
 
-use crate::details::{EvaluationDetails, FlagError};
 use crate::options::ClientOptions;
 use crate::storage::{ConfigStorage, MAX_STORAGE_KEY_LEN, storage_key};
 use crate::transport::{self, Connector};
@@ -356,13 +358,18 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     ) -> EvaluationDetails<'a, T> {
         let user = user.or(self.default_user.as_ref());
         match &self.config {
-            Some(config) => EvaluationDetails::from_core(
-                config.get_value_details(key, default, user, &self.sink),
-                self.fetch_time_ms(),
-            ),
+            Some(config) => {
+                let mut details = config.get_value_details(key, default, user, &self.sink);
+                details.fetch_time_ms = self.fetch_time_ms();
+                details
+            }
             None => {
                 self.report_config_missing(key, Some(default.as_value()));
-                EvaluationDetails::defaulted(default, FlagError::ConfigJsonMissing)
+                EvaluationDetails::defaulted(
+                    String::from(key),
+                    default,
+                    FlagError::ConfigJsonMissing,
+                )
             }
         }
     }
@@ -376,10 +383,18 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     /// config order. Settings that fail to evaluate are left out (and logged).
     #[must_use]
     pub fn get_all_values(&self, user: Option<&User>) -> Vec<(&str, Value<'_>)> {
-        self.get_all_value_details(user)
-            .into_iter()
-            .filter_map(|(key, details)| details.value.map(|value| (key, value)))
-            .collect()
+        let user = user.or(self.default_user.as_ref());
+        let Some(config) = &self.config else {
+            self.report_config_missing("<all>", None);
+            return Vec::new();
+        };
+        let mut values = Vec::with_capacity(config.settings().len());
+        config.for_each_value(user, &self.sink, |key, value| {
+            if let Ok(value) = value {
+                values.push((key, value));
+            }
+        });
+        values
     }
 
     /// The details of every setting's evaluation for `user` (or the default user).
@@ -387,18 +402,18 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     pub fn get_all_value_details(
         &self,
         user: Option<&User>,
-    ) -> Vec<(&str, EvaluationDetails<'_, Option<Value<'_>>>)> {
+    ) -> Vec<EvaluationDetails<'_, Option<Value<'_>>>> {
         let user = user.or(self.default_user.as_ref());
         let Some(config) = &self.config else {
             self.report_config_missing("<all>", None);
             return Vec::new();
         };
         let fetch_time_ms = self.fetch_time_ms();
-        config
-            .evaluate_all(user, &self.sink)
-            .into_iter()
-            .map(|(key, details)| (key, EvaluationDetails::from_core(details, fetch_time_ms)))
-            .collect()
+        let mut all = config.evaluate_all(user, &self.sink);
+        for details in &mut all {
+            details.fetch_time_ms = fetch_time_ms;
+        }
+        all
     }
 
     /// The key and value that carry this variation id.

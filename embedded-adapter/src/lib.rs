@@ -279,7 +279,6 @@ extern crate alloc;
 extern crate std;
 
 mod client;
-mod details;
 mod logging;
 mod options;
 mod storage;
@@ -291,10 +290,9 @@ pub use configcat_core::refresh::{
     SdkKeyError, TransportErrorKind,
 };
 pub use configcat_core::{
-    Config, EvaluationError, EventId, FlagValue, LogLevel, LogSink, NoLog, OwnedValue,
+    Config, EvaluationDetails, EventId, FlagError, FlagValue, LogLevel, LogSink, NoLog, OwnedValue,
     PercentageOption, SettingType, TargetingRule, User, UserValue, Value,
 };
-pub use details::{EvaluationDetails, FlagError};
 #[cfg(feature = "defmt")]
 pub use logging::DefmtSink;
 #[cfg(feature = "log")]

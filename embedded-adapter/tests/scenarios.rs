@@ -690,7 +690,7 @@ fn evaluation_api_typed_values_details_all_values_and_default_user() {
     let colleague = User::new("7").with_email("jane@example.com");
     let details = client.get_value_details("greeting", "default", Some(&colleague));
     assert_eq!(details.value, "hello colleague");
-    assert_eq!(details.variation_id, Some("v-colleague"));
+    assert_eq!(details.variation_id.as_deref(), Some("v-colleague"));
     assert_eq!(details.matched_targeting_rule_index, Some(0));
     assert!(details.matched_targeting_rule.is_some());
     assert!(!details.is_default_value);
@@ -698,7 +698,10 @@ fn evaluation_api_typed_values_details_all_values_and_default_user() {
 
     let mismatch = client.get_value_details("greeting", false, None);
     assert!(mismatch.is_default_value);
-    assert!(matches!(mismatch.error, Some(FlagError::Evaluation(_))));
+    assert!(matches!(
+        mismatch.error,
+        Some(FlagError::TypeMismatch { .. })
+    ));
 
     client.set_default_user(colleague.clone());
     assert_eq!(greeting(&client), "hello colleague");

@@ -236,9 +236,11 @@ impl<'a> Soak<'a> {
         for _ in 0..READ_ROUNDS_PER_TICK {
             let all = client.get_all_value_details(Some(&self.user));
             assert_eq!(all.len(), VERSIONED_CONFIG_SETTINGS, "{all:?}");
-            for (key, details) in &all {
+            for details in &all {
+                let key = &*details.key;
                 let id_ok = details
                     .variation_id
+                    .as_deref()
                     .and_then(|id| id.rsplit_once('-'))
                     .is_some_and(|(_, tail)| tail.parse::<i64>().ok() == Some(self.version));
                 assert!(

@@ -12,7 +12,7 @@ use crate::user_json::{kind_of, optional_user_from_json};
 struct Response<'a> {
     key: Option<&'a str>,
     value: Json,
-    variation_id: Option<&'a str>,
+    variation_id: Option<std::borrow::Cow<'a, str>>,
     is_default_value: bool,
     error: Option<String>,
     matched_rule_index: Option<usize>,

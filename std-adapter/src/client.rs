@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{JoinHandle, ThreadId};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use configcat_core::refresh::{
     CacheEntry, CacheState, Due, FetchRequest, FetchResponse, FetchStep, Fetched, PollingMode,
@@ -15,12 +15,13 @@ use configcat_core::refresh::{
     report_config_missing,
 };
 use configcat_core::{
-    Config, EventId, FlagValue, LogLevel, LogSink, NoLog, OverrideBehaviour, OwnedValue, User,
-    Value,
+    Config, EventId, FlagError, FlagValue, LogLevel, LogSink, NoLog, OverrideBehaviour, OwnedValue,
+    User, Value,
 };
 
+use crate::EvaluationDetails;
+
 use crate::clock::{Clock, Wake};
-use crate::details::{EvaluationDetails, FlagError};
 use crate::logging::{DeferredSink, FacadeSink};
 use crate::off_thread::OffThread;
 use crate::options::{ClientOptions, OverrideSource, millis};
@@ -176,10 +177,6 @@ impl Wake for Inner {
         let _state = lock(&self.state);
         self.changed.notify_all();
     }
-}
-
-fn system_time(ms: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(ms)
 }
 
 impl Client {
@@ -418,29 +415,25 @@ impl Client {
         self.ensure_fresh();
         let details = self.inner.published.read(|snapshot, default_user| {
             let user = user.or(default_user);
-            match &snapshot.effective {
+            let details = match &snapshot.effective {
                 Some(config) => {
-                    let core = config.get_value_details(key, default, user, &self.sink());
-                    EvaluationDetails::from_core(
-                        key,
-                        core,
-                        user,
-                        snapshot.fetch_time_ms.map(system_time),
-                    )
+                    let mut details = config.get_value_details(key, default, user, &self.sink());
+                    details.fetch_time_ms = snapshot.fetch_time_ms;
+                    details
                 }
                 None => {
                     self.report_config_missing(key, Some(default.as_value()));
-                    EvaluationDetails::defaulted(
+                    configcat_core::EvaluationDetails::defaulted(
                         key,
                         default,
                         FlagError::ConfigJsonMissing,
-                        user.cloned(),
                     )
                 }
-            }
+            };
+            with_user(details, user).into_owned()
         });
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
-            let owned = details.with_value_ref(|value| Some(value.as_value().to_owned_value()));
+            let owned = details.map_ref(|value| Some(value.as_value().to_owned_value()));
             self.inner.options.hooks.flag_evaluated(&owned);
         }
         details
@@ -564,14 +557,11 @@ impl Client {
             config
                 .evaluate_all(user, &self.sink())
                 .into_iter()
-                .map(|(key, core)| {
-                    EvaluationDetails::from_core(
-                        key,
-                        core,
-                        user,
-                        snapshot.fetch_time_ms.map(system_time),
-                    )
-                    .map(|value| value.map(|value| value.to_owned_value()))
+                .map(|mut details| {
+                    details.fetch_time_ms = snapshot.fetch_time_ms;
+                    with_user(details, user)
+                        .map(|value| value.map(|value| value.to_owned_value()))
+                        .into_owned()
                 })
                 .collect::<Vec<_>>()
         });
@@ -1194,6 +1184,16 @@ impl Drop for StartedGuard<'_> {
         lock(&self.0.inner.state).started = true;
         self.0.inner.changed.notify_all();
     }
+}
+
+/// The details with the user they were evaluated for, lent for as long as
+/// the details borrow anything (they are made owned right after).
+fn with_user<'a, T>(
+    mut details: configcat_core::EvaluationDetails<'a, T>,
+    user: Option<&'a User>,
+) -> configcat_core::EvaluationDetails<'a, T> {
+    details.user = user.map(std::borrow::Cow::Borrowed);
+    details
 }
 
 /// What tells an override file changed: its modification time and size.

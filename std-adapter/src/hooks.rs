@@ -11,7 +11,7 @@ use std::sync::Arc;
 use configcat_core::Config;
 use configcat_core::refresh::CacheState;
 
-use crate::details::EvaluationDetails;
+use crate::EvaluationDetails;
 use crate::logging::LOG_TARGET;
 
 type ReadyHook = Arc<dyn Fn(CacheState) + Send + Sync>;

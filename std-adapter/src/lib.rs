@@ -436,7 +436,6 @@
 mod cache;
 mod client;
 mod clock;
-mod details;
 mod hooks;
 mod logging;
 mod off_thread;
@@ -455,9 +454,28 @@ pub use configcat_core::refresh::{
     CacheState, DataGovernance, Fetched, PollingMode, RefreshError, SdkKeyError, TransportErrorKind,
 };
 pub use configcat_core::{
-    Config, EvaluationError, OverrideBehaviour, OwnedValue, SettingType, User, UserValue, Value,
+    Config, FlagError, OverrideBehaviour, OwnedValue, SettingType, User, UserValue, Value,
 };
-pub use details::{EvaluationDetails, FlagError};
+/// How a flag's value was reached, owned (the one details shape of
+/// `configcat-core`, in the form that outlives the config it came from).
+///
+/// ```
+/// use configcat_std::{Client, ClientOptions, FlagError, FlagOverrides, OverrideBehaviour};
+///
+/// let overrides = FlagOverrides::from_map([("pageSize", 50_i64.into())], OverrideBehaviour::LocalOnly);
+/// let client = Client::get(
+///     "configcat-sdk-1/DOCTEST-EVAL-DETAILS-1/1234567890123456789012",
+///     ClientOptions::default().with_flag_overrides(overrides),
+/// )?;
+/// let details = client.get_value_details("pageSize", 10_i64, None);
+/// assert_eq!((details.value, details.is_default_value), (50, false));
+/// let wrong_type = client.get_value_details("pageSize", false, None);
+/// assert!(wrong_type.is_default_value);
+/// assert!(matches!(wrong_type.error, Some(FlagError::TypeMismatch { .. })));
+/// client.close();
+/// # Ok::<(), configcat_std::ClientError>(())
+/// ```
+pub type EvaluationDetails<T> = configcat_core::EvaluationDetails<'static, T>;
 pub use hooks::Hooks;
 pub use logging::LOG_TARGET;
 pub use off_thread::OffThread;

@@ -1,6 +1,6 @@
 //! An OpenFeature provider backed by a [`Client`] (feature `openfeature`).
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use open_feature::provider::{
     FeatureProvider, ProviderMetadata, ProviderStatus, ResolutionDetails,
@@ -11,10 +11,10 @@ use open_feature::{
 };
 
 use configcat_core::refresh::CacheState;
-use configcat_core::{EvaluationError as CoreError, FlagValue, User, UserValue};
+use configcat_core::{FlagError, FlagValue, User, UserValue};
 
+use crate::EvaluationDetails;
 use crate::client::Client;
-use crate::details::{EvaluationDetails, FlagError};
 
 /// How long [`FeatureProvider::initialize`] waits for the first config by default.
 const DEFAULT_INIT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -215,15 +215,14 @@ fn resolution<T>(details: EvaluationDetails<T>) -> EvaluationResult<ResolutionDe
         metadata.add_value("matched_percentage_option_index", index_value(index));
     }
     if let Some(millis) = details
-        .fetch_time
-        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
-        .and_then(|elapsed| i64::try_from(elapsed.as_millis()).ok())
+        .fetch_time_ms
+        .and_then(|millis| i64::try_from(millis).ok())
     {
         metadata.add_value("fetch_time_unix_ms", millis);
     }
     Ok(ResolutionDetails {
         value: details.value,
-        variant: details.variation_id,
+        variant: details.variation_id.map(std::borrow::Cow::into_owned),
         reason: Some(reason),
         flag_metadata: Some(metadata),
     })
@@ -236,10 +235,8 @@ fn index_value(index: usize) -> i64 {
 fn evaluation_error(error: &FlagError) -> EvaluationError {
     let code = match error {
         FlagError::ConfigJsonMissing => EvaluationErrorCode::ProviderNotReady,
-        FlagError::Evaluation(CoreError::SettingNotFound { .. }) => {
-            EvaluationErrorCode::FlagNotFound
-        }
-        FlagError::Evaluation(CoreError::TypeMismatch { .. }) => EvaluationErrorCode::TypeMismatch,
+        FlagError::SettingNotFound { .. } => EvaluationErrorCode::FlagNotFound,
+        FlagError::TypeMismatch { .. } => EvaluationErrorCode::TypeMismatch,
         other => EvaluationErrorCode::General(other.to_string()),
     };
     EvaluationError {

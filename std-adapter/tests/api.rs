@@ -22,8 +22,8 @@ use std::time::Duration;
 use configcat_cdn_stand_in::{CdnStandIn, Fault};
 use configcat_core::refresh::cache_key;
 use configcat_std::{
-    CacheState, Client, ClientError, ClientOptions, ConfigCache, EvaluationError, Fetched,
-    FlagError, Hooks, InMemoryCache, OwnedValue, SettingType, User,
+    CacheState, Client, ClientError, ClientOptions, ConfigCache, Fetched, FlagError, Hooks,
+    InMemoryCache, OwnedValue, SettingType, User,
 };
 
 use common::{
@@ -174,9 +174,9 @@ fn all_keys_all_values_and_all_value_details() {
     assert_eq!(greeting.variation_id.as_deref(), Some("v-vip"));
     assert_eq!(greeting.matched_targeting_rule_index, Some(0));
     assert!(greeting.matched_targeting_rule.is_some());
-    assert_eq!(greeting.user.as_ref(), Some(&vip));
+    assert_eq!(greeting.user.as_deref(), Some(&vip));
     assert!(!greeting.is_default_value);
-    assert!(greeting.fetch_time.is_some());
+    assert!(greeting.fetch_time_ms.is_some());
     let split = details.iter().find(|d| d.key == "split").unwrap();
     assert_eq!(split.matched_percentage_option_index, Some(0));
     assert_eq!(split.variation_id.as_deref(), Some("v-all"));
@@ -206,18 +206,16 @@ fn typed_reads_and_their_details() {
     assert!(mismatch.is_default_value);
     assert!(matches!(
         mismatch.error,
-        Some(FlagError::Evaluation(EvaluationError::TypeMismatch {
+        Some(FlagError::TypeMismatch {
             setting_type: SettingType::Int,
             ..
-        }))
+        })
     ));
     let unknown = client.get_value_details("nope", 5_i64, None);
     assert_eq!(unknown.value, 5);
     assert!(matches!(
         unknown.error,
-        Some(FlagError::Evaluation(
-            EvaluationError::SettingNotFound { .. }
-        ))
+        Some(FlagError::SettingNotFound { .. })
     ));
     assert_eq!(unknown.key, "nope");
     client.close();
@@ -273,7 +271,7 @@ fn default_user_set_and_clear() {
         "hello vip"
     );
     let details = client.get_value_details("greeting", String::new(), None);
-    assert_eq!(details.user, Some(User::new("vip")));
+    assert_eq!(details.user.as_deref(), Some(&User::new("vip")));
     assert_eq!(
         client.get_all_values(None)["greeting"],
         OwnedValue::Text("hello vip".into())
@@ -315,7 +313,7 @@ fn hooks_report_readiness_changes_evaluations_and_errors() {
             let _ = evaluated_sender
                 .lock()
                 .unwrap()
-                .send((details.key.clone(), details.value.clone()));
+                .send((details.key.to_string(), details.value.clone()));
         })
         .on_error(move |message| {
             let _ = error_sender.lock().unwrap().send(message.to_owned());

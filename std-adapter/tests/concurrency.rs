@@ -84,7 +84,10 @@ fn readers_always_see_one_complete_config_version() {
                     // Details of one setting carry the matching variation id.
                     let details = client.get_value_details("b", String::new(), None);
                     let b: i64 = details.value.parse().unwrap();
-                    assert_eq!(details.variation_id, Some(format!("b{b}")));
+                    assert_eq!(
+                        details.variation_id.as_deref(),
+                        Some(format!("b{b}").as_str())
+                    );
                     // Snapshots only move forward.
                     assert!(n >= last, "reader {reader}: version {n} after {last}");
                     assert!(b >= n, "reader {reader}: version {b} after {n}");

@@ -49,7 +49,7 @@ fn etag_round_trip() {
     assert_eq!(client.force_refresh(), Ok(Fetched::New));
     let first_fetch = client
         .get_value_details("flag", String::new(), None)
-        .fetch_time
+        .fetch_time_ms
         .unwrap();
     assert_eq!(cdn.requests()[0].header("if-none-match"), None);
 
@@ -58,7 +58,7 @@ fn etag_round_trip() {
     let details = client.get_value_details("flag", String::new(), None);
     assert_eq!(details.value, "one");
     assert!(
-        details.fetch_time.unwrap() >= first_fetch,
+        details.fetch_time_ms.unwrap() >= first_fetch,
         "a 304 confirms the config"
     );
 

@@ -192,7 +192,11 @@ async fn details_carry_the_variation_id_the_reason_and_metadata() {
             .expect("details");
         let direct = client.get_value_details("greeting", String::new(), Some(&User::new(id)));
         assert_eq!(details.value, direct.value, "{id}");
-        assert_eq!(details.variant, direct.variation_id, "{id}");
+        assert_eq!(
+            details.variant.as_deref(),
+            direct.variation_id.as_deref(),
+            "{id}"
+        );
         assert_eq!(details.reason, Some(EvaluationReason::Split), "{id}");
         let index = i64::try_from(direct.matched_percentage_option_index.expect("a % option"))
             .expect("small");

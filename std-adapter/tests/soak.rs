@@ -42,7 +42,7 @@ use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use configcat_cdn_stand_in::{
     CdnStandIn, Fault, VERSIONED_CONFIG_SETTINGS, holds_version, versioned_config,
@@ -465,10 +465,10 @@ impl Driver {
         self.client.get_value("version", -1_i64, None)
     }
 
-    fn fetch_time(&self) -> SystemTime {
+    fn fetch_time(&self) -> u64 {
         self.client
             .get_value_details("version", 0_i64, None)
-            .fetch_time
+            .fetch_time_ms
             .unwrap()
     }
 

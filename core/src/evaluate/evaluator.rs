@@ -7,7 +7,7 @@ use core::cell::Cell;
 use core::fmt::{self, Write};
 
 use super::user_condition::{InvalidAttribute, with_canonical_text};
-use super::{EvaluationError, MAX_PREREQUISITE_DEPTH, Outcome};
+use super::{FlagError, MAX_PREREQUISITE_DEPTH, Outcome};
 use crate::comparator::{PrerequisiteComparator, SegmentComparator};
 use crate::config::{
     Condition, ConditionDefect, Config, Origin, PercentageOption, RuleOutcome, SegmentCondition,
@@ -51,7 +51,7 @@ pub(super) enum ConditionResult<'c, 'u> {
     NoUser,
     AttributeMissing(&'c UserCondition),
     AttributeInvalid(&'c UserCondition, InvalidAttribute<'u>),
-    Failed(EvaluationError),
+    Failed(FlagError),
 }
 
 impl ConditionResult<'_, '_> {
@@ -129,11 +129,11 @@ impl<'c, 'u> Evaluator<'c, 'u> {
     pub(super) fn evaluate_quietly(
         &mut self,
         setting: &'c Setting,
-    ) -> Result<Outcome<'c>, EvaluationError> {
+    ) -> Result<Outcome<'c>, FlagError> {
         if !setting.has_targeting() {
             return setting
                 .setting_type
-                .map_err(EvaluationError::InvalidSettingType)
+                .map_err(FlagError::InvalidSettingType)
                 .and_then(|setting_type| outcome(&setting.served, setting_type, None, None));
         }
         self.evaluate_setting(setting, None, 0)
@@ -220,10 +220,10 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         setting: &'c Setting,
         parent: Option<&Visit<'_>>,
         depth: usize,
-    ) -> Result<Outcome<'c>, EvaluationError> {
+    ) -> Result<Outcome<'c>, FlagError> {
         let setting_type = setting
             .setting_type
-            .map_err(EvaluationError::InvalidSettingType)?;
+            .map_err(FlagError::InvalidSettingType)?;
         // Once per setting: a key kept in place is checked for UTF-8 on the way out.
         let key: &'c str = &setting.key;
         let visit = Visit { key, parent };
@@ -254,7 +254,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                             return outcome(served, setting_type, Some((rule_index, rule)), None);
                         }
                         RuleOutcome::PercentageOptions(options) => options,
-                        RuleOutcome::Missing => return Err(EvaluationError::TargetingRuleThenMissing),
+                        RuleOutcome::Missing => return Err(FlagError::TargetingRuleThenMissing),
                     };
                     self.log.indent();
                     if let Some(user) = self.user {
@@ -347,7 +347,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         setting: &'c Setting,
         options: &'c [PercentageOption],
         user: &User,
-    ) -> Result<PercentageResult<'c>, EvaluationError> {
+    ) -> Result<PercentageResult<'c>, FlagError> {
         let attribute_name = setting
             .percentage_attribute
             .as_deref()
@@ -379,7 +379,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 return Ok(PercentageResult::Selected(index, option));
             }
         }
-        Err(EvaluationError::PercentageSumBelow100)
+        Err(FlagError::PercentageSumBelow100)
     }
 
     /// [`Self::evaluate_rule_conditions`] without the log: the same results,
@@ -405,7 +405,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                     self.evaluate_prerequisite(prerequisite, visit, depth)
                 }
                 (Condition::Invalid(defect), _) => {
-                    ConditionResult::Failed(EvaluationError::InvalidCondition(defect.message()))
+                    ConditionResult::Failed(FlagError::InvalidCondition(defect.message()))
                 }
             };
             // A mismatch is rebuilt, not moved: a wide copy of the callee's narrow stores stalls.
@@ -476,7 +476,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 Condition::Invalid(defect) => {
                     self.log
                         .append(format_args!("{}", ConditionText { condition, origin }));
-                    ConditionResult::Failed(EvaluationError::InvalidCondition(defect.message()))
+                    ConditionResult::Failed(FlagError::InvalidCondition(defect.message()))
                 }
             };
             if several {
@@ -527,7 +527,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         let Some(segment) =
             origin.and_then(|origin| origin.segments.get(condition.segment as usize))
         else {
-            return ConditionResult::Failed(EvaluationError::InvalidCondition(
+            return ConditionResult::Failed(FlagError::InvalidCondition(
                 ConditionDefect::SegmentReferenceInvalid.message(),
             ));
         };
@@ -544,9 +544,9 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                         origin,
                     ),
                     Condition::Invalid(defect) => {
-                        ConditionResult::Failed(EvaluationError::InvalidCondition(defect.message()))
+                        ConditionResult::Failed(FlagError::InvalidCondition(defect.message()))
                     }
-                    _ => ConditionResult::Failed(EvaluationError::InvalidCondition(
+                    _ => ConditionResult::Failed(FlagError::InvalidCondition(
                         ConditionDefect::Empty.message(),
                     )),
                 };
@@ -587,7 +587,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                         Condition::Invalid(defect) => defect.message(),
                         _ => ConditionDefect::Empty.message(),
                     };
-                    ConditionResult::Failed(EvaluationError::InvalidCondition(reason))
+                    ConditionResult::Failed(FlagError::InvalidCondition(reason))
                 }
             };
             let matched = result.is_match();
@@ -643,7 +643,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             .target
             .and_then(|index| self.config.settings.get(index as usize))
         else {
-            return ConditionResult::Failed(EvaluationError::PrerequisiteMissing {
+            return ConditionResult::Failed(FlagError::PrerequisiteMissing {
                 key: Box::from(condition.key.as_str()),
             });
         };
@@ -653,7 +653,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             _ => false,
         };
         let Some(expected) = expected.filter(|_| type_matches) else {
-            return ConditionResult::Failed(EvaluationError::PrerequisiteTypeMismatch {
+            return ConditionResult::Failed(FlagError::PrerequisiteTypeMismatch {
                 comparison_value: expected
                     .map_or(OwnedValue::Text("".into()), |v| v.to_owned_value()),
                 key: Box::from(condition.key.as_str()),
@@ -663,10 +663,10 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             let mut chain = String::new();
             visit.write_chain(&mut chain);
             let _ = write!(chain, " -> '{}'", prerequisite.key);
-            return ConditionResult::Failed(EvaluationError::CircularDependency { chain });
+            return ConditionResult::Failed(FlagError::CircularDependency { chain });
         }
         if depth >= MAX_PREREQUISITE_DEPTH {
-            return ConditionResult::Failed(EvaluationError::PrerequisiteDepthExceeded);
+            return ConditionResult::Failed(FlagError::PrerequisiteDepthExceeded);
         }
         self.log.line(format_args!("("));
         self.log.indent();
@@ -700,7 +700,7 @@ fn outcome<'a>(
     setting_type: SettingType,
     rule: Option<(usize, &'a TargetingRule)>,
     option: Option<(usize, &'a PercentageOption)>,
-) -> Result<Outcome<'a>, EvaluationError> {
+) -> Result<Outcome<'a>, FlagError> {
     match served.value.value() {
         Some(value) if value.setting_type() == setting_type => Ok(Outcome {
             value,
@@ -708,6 +708,6 @@ fn outcome<'a>(
             rule,
             option,
         }),
-        _ => Err(EvaluationError::InvalidServedValue),
+        _ => Err(FlagError::InvalidServedValue),
     }
 }

@@ -9,6 +9,7 @@ mod evaluator;
 mod text_search;
 mod user_condition;
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -25,10 +26,26 @@ use evaluator::Evaluator;
 /// cannot exhaust the stack (small on microcontrollers); real configs use a few levels.
 pub const MAX_PREREQUISITE_DEPTH: usize = 16;
 
-/// Why a flag could not be evaluated (the default value was returned instead).
+/// Why a flag read returned the default value: the one error type of every
+/// crate's evaluation details.
+///
+/// ```
+/// use configcat_core::{Config, FlagError, NoLog};
+///
+/// let config = Config::parse(br#"{"f":{"pageSize":{"t":2,"v":{"i":50}}}}"#)?;
+/// let details = config.get_value_details("pageSize", false, None, &NoLog);
+/// assert!(details.is_default_value);
+/// assert!(matches!(details.error, Some(FlagError::TypeMismatch { .. })));
+/// let missing = config.get_value_details("nope", 0_i64, None, &NoLog);
+/// assert_eq!(missing.error, Some(FlagError::SettingNotFound { key: "nope".into() }));
+/// # Ok::<(), configcat_core::ParseError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
-pub enum EvaluationError {
+pub enum FlagError {
+    /// There is no config yet: nothing fetched, cached or overridden
+    /// (reported by the adapters' clients).
+    ConfigJsonMissing,
     /// No setting has this key.
     SettingNotFound {
         /// The key asked for.
@@ -74,9 +91,10 @@ pub enum EvaluationError {
     PrerequisiteDepthExceeded,
 }
 
-impl fmt::Display for EvaluationError {
+impl fmt::Display for FlagError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::ConfigJsonMissing => f.write_str("Config JSON is not present"),
             Self::SettingNotFound { key } => {
                 write!(f, "the key '{key}' was not found in config JSON")
             }
@@ -118,41 +136,138 @@ impl fmt::Display for EvaluationError {
     }
 }
 
-impl core::error::Error for EvaluationError {}
+impl core::error::Error for FlagError {}
 
-/// The result of evaluating a flag, with how it was reached.
+/// The result of evaluating a flag, with how it was reached: the one details
+/// shape of every crate.
+///
+/// What it refers to (the key, the variation id, the matched rule and %
+/// option) is borrowed from the config when it comes from
+/// [`Config::get_value_details`], so that building it does not allocate;
+/// [`EvaluationDetails::into_owned`] makes the `'static` form a client
+/// returns when the config it came from may be replaced.
+///
+/// ```
+/// use configcat_core::{Config, NoLog, User};
+///
+/// let config = Config::parse(br#"{"p":{"s":"s"},"f":{"beta":{"t":0,"v":{"b":false},"i":"off",
+///     "r":[{"c":[{"u":{"a":"Email","c":2,"l":["@example.com"]}}],"s":{"v":{"b":true},"i":"on"}}]}}}"#)?;
+/// let user = User::new("42").with_email("jane@example.com");
+/// let details = config.get_value_details("beta", false, Some(&user), &NoLog);
+/// assert!(details.value);
+/// assert_eq!(details.variation_id.as_deref(), Some("on"));
+/// assert_eq!(details.matched_targeting_rule_index, Some(0));
+/// assert!(!details.is_default_value && details.error.is_none());
+/// let owned = details.into_owned(); // outlives `config`
+/// assert_eq!(owned.key, "beta");
+/// # Ok::<(), configcat_core::ParseError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct EvaluationDetails<'a, T> {
+    /// The setting's key.
+    pub key: Cow<'a, str>,
     /// The value: the setting's, or the default when `error` is set.
     pub value: T,
     /// The variation id of the served value, if the config has one.
-    pub variation_id: Option<&'a str>,
+    pub variation_id: Option<Cow<'a, str>>,
     /// Whether `value` is the caller's default (because evaluation failed).
     pub is_default_value: bool,
     /// Why evaluation failed, if it did.
-    pub error: Option<EvaluationError>,
+    pub error: Option<FlagError>,
+    /// The user the flag was evaluated for: the std client fills it in (with
+    /// its default user when none was passed); the core and the embedded
+    /// client leave it empty rather than copy the user.
+    pub user: Option<Cow<'a, User>>,
+    /// When the evaluated config was fetched (or last confirmed by the CDN),
+    /// in Unix milliseconds; set by the clients, which know it.
+    pub fetch_time_ms: Option<u64>,
     /// The targeting rule that matched, if any.
-    pub matched_targeting_rule: Option<&'a TargetingRule>,
-    /// Index of the matched rule in the setting's rules.
+    pub matched_targeting_rule: Option<Cow<'a, TargetingRule>>,
+    /// Index of the matched rule in the setting's rules (0-based).
     pub matched_targeting_rule_index: Option<usize>,
     /// The % option that was chosen, if any (inside the matched rule or the setting's).
-    pub matched_percentage_option: Option<&'a PercentageOption>,
-    /// Index of the chosen % option in its list.
+    pub matched_percentage_option: Option<Cow<'a, PercentageOption>>,
+    /// Index of the chosen % option in its list (0-based; the evaluation
+    /// log numbers them from 1).
     pub matched_percentage_option_index: Option<usize>,
 }
 
 impl<'a, T> EvaluationDetails<'a, T> {
-    fn defaulted(value: T, error: EvaluationError) -> Self {
+    /// Details of a read of `key` that returned `value`, the default, because of `error`.
+    #[must_use]
+    pub fn defaulted(key: impl Into<Cow<'a, str>>, value: T, error: FlagError) -> Self {
         Self {
+            key: key.into(),
             value,
             variation_id: None,
             is_default_value: true,
             error: Some(error),
+            user: None,
+            fetch_time_ms: None,
             matched_targeting_rule: None,
             matched_targeting_rule_index: None,
             matched_percentage_option: None,
             matched_percentage_option_index: None,
+        }
+    }
+
+    /// The same details with the value mapped.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> EvaluationDetails<'a, U> {
+        EvaluationDetails {
+            key: self.key,
+            value: f(self.value),
+            variation_id: self.variation_id,
+            is_default_value: self.is_default_value,
+            error: self.error,
+            user: self.user,
+            fetch_time_ms: self.fetch_time_ms,
+            matched_targeting_rule: self.matched_targeting_rule,
+            matched_targeting_rule_index: self.matched_targeting_rule_index,
+            matched_percentage_option: self.matched_percentage_option,
+            matched_percentage_option_index: self.matched_percentage_option_index,
+        }
+    }
+
+    /// A copy of the details whose value is derived from this one's (for a
+    /// value that cannot be cloned, or not cheaply).
+    pub fn map_ref<U>(&self, f: impl FnOnce(&T) -> U) -> EvaluationDetails<'a, U> {
+        EvaluationDetails {
+            key: self.key.clone(),
+            value: f(&self.value),
+            variation_id: self.variation_id.clone(),
+            is_default_value: self.is_default_value,
+            error: self.error.clone(),
+            user: self.user.clone(),
+            fetch_time_ms: self.fetch_time_ms,
+            matched_targeting_rule: self.matched_targeting_rule.clone(),
+            matched_targeting_rule_index: self.matched_targeting_rule_index,
+            matched_percentage_option: self.matched_percentage_option.clone(),
+            matched_percentage_option_index: self.matched_percentage_option_index,
+        }
+    }
+
+    /// The details with everything they borrow copied, so that they outlive
+    /// the config and the user (the value must be owned already: map a
+    /// borrowed one first).
+    #[must_use]
+    pub fn into_owned(self) -> EvaluationDetails<'static, T> {
+        EvaluationDetails {
+            key: Cow::Owned(self.key.into_owned()),
+            value: self.value,
+            variation_id: self.variation_id.map(|id| Cow::Owned(id.into_owned())),
+            is_default_value: self.is_default_value,
+            error: self.error,
+            user: self.user.map(|user| Cow::Owned(user.into_owned())),
+            fetch_time_ms: self.fetch_time_ms,
+            matched_targeting_rule: self
+                .matched_targeting_rule
+                .map(|rule| Cow::Owned(rule.into_owned())),
+            matched_targeting_rule_index: self.matched_targeting_rule_index,
+            matched_percentage_option: self
+                .matched_percentage_option
+                .map(|option| Cow::Owned(option.into_owned())),
+            matched_percentage_option_index: self.matched_percentage_option_index,
         }
     }
 }
@@ -196,7 +311,7 @@ impl Config {
         };
         if let Ok(setting_type) = setting.setting_type {
             if !T::accepts(setting_type) {
-                let error = EvaluationError::TypeMismatch {
+                let error = FlagError::TypeMismatch {
                     setting_type,
                     requested: T::TYPE_NAME,
                 };
@@ -220,7 +335,7 @@ impl Config {
             Ok(outcome) => match T::from_value(outcome.value) {
                 Some(value) => value,
                 None => {
-                    let error = EvaluationError::InvalidServedValue;
+                    let error = FlagError::InvalidServedValue;
                     report_failure(sink, key, &error, Some(default.as_value()));
                     default
                 }
@@ -241,33 +356,30 @@ impl Config {
         sink: &dyn LogSink,
     ) -> EvaluationDetails<'a, T> {
         let Some(setting) = self.find_or_report(key, Some(default.as_value()), sink) else {
-            return EvaluationDetails::defaulted(
-                default,
-                EvaluationError::SettingNotFound { key: key.into() },
-            );
+            return not_found(key, default);
         };
         if let Ok(setting_type) = setting.setting_type {
             if !T::accepts(setting_type) {
-                let error = EvaluationError::TypeMismatch {
+                let error = FlagError::TypeMismatch {
                     setting_type,
                     requested: T::TYPE_NAME,
                 };
                 report_failure(sink, key, &error, Some(default.as_value()));
-                return EvaluationDetails::defaulted(default, error);
+                return EvaluationDetails::defaulted(&*setting.key, default, error);
             }
         }
         match self.evaluate_root(setting, user, sink, Some(default.as_value())) {
             Ok(outcome) => match T::from_value(outcome.value) {
-                Some(value) => details_of(value, outcome),
+                Some(value) => details_of(&setting.key, value, outcome),
                 None => {
-                    let error = EvaluationError::InvalidServedValue;
+                    let error = FlagError::InvalidServedValue;
                     report_failure(sink, key, &error, Some(default.as_value()));
-                    EvaluationDetails::defaulted(default, error)
+                    EvaluationDetails::defaulted(&*setting.key, default, error)
                 }
             },
             Err(error) => {
                 report_failure(sink, &setting.key, &error, Some(default.as_value()));
-                EvaluationDetails::defaulted(default, error)
+                EvaluationDetails::defaulted(&*setting.key, default, error)
             }
         }
     }
@@ -281,16 +393,22 @@ impl Config {
         sink: &dyn LogSink,
     ) -> EvaluationDetails<'a, Option<Value<'a>>> {
         let Some(setting) = self.find_or_report(key, None, sink) else {
-            return EvaluationDetails::defaulted(
-                None,
-                EvaluationError::SettingNotFound { key: key.into() },
-            );
+            return not_found(key, None);
         };
+        self.evaluate_setting(setting, user, sink)
+    }
+
+    fn evaluate_setting<'a>(
+        &'a self,
+        setting: &'a Setting,
+        user: Option<&User>,
+        sink: &dyn LogSink,
+    ) -> EvaluationDetails<'a, Option<Value<'a>>> {
         match self.evaluate_root(setting, user, sink, None) {
-            Ok(outcome) => details_of(Some(outcome.value), outcome),
+            Ok(outcome) => details_of(&setting.key, Some(outcome.value), outcome),
             Err(error) => {
                 report_failure(sink, &setting.key, &error, None);
-                EvaluationDetails::defaulted(None, error)
+                EvaluationDetails::defaulted(&*setting.key, None, error)
             }
         }
     }
@@ -301,19 +419,10 @@ impl Config {
         &'a self,
         user: Option<&User>,
         sink: &dyn LogSink,
-    ) -> Vec<(&'a str, EvaluationDetails<'a, Option<Value<'a>>>)> {
+    ) -> Vec<EvaluationDetails<'a, Option<Value<'a>>>> {
         self.settings
             .iter()
-            .map(|setting| {
-                let details = match self.evaluate_root(setting, user, sink, None) {
-                    Ok(outcome) => details_of(Some(outcome.value), outcome),
-                    Err(error) => {
-                        report_failure(sink, &setting.key, &error, None);
-                        EvaluationDetails::defaulted(None, error)
-                    }
-                };
-                (&*setting.key, details)
-            })
+            .map(|setting| self.evaluate_setting(setting, user, sink))
             .collect()
     }
 
@@ -335,7 +444,7 @@ impl Config {
         &'a self,
         user: Option<&User>,
         sink: &dyn LogSink,
-        mut f: impl FnMut(&'a str, Result<Value<'a>, EvaluationError>),
+        mut f: impl FnMut(&'a str, Result<Value<'a>, FlagError>),
     ) {
         // Without a log, one evaluator for all: its memos (the user's hashes
         // and versions) serve every setting, and it is set up once. With a
@@ -434,7 +543,7 @@ impl Config {
         user: Option<&User>,
         sink: &dyn LogSink,
         default: Option<Value<'_>>,
-    ) -> Result<Outcome<'a>, EvaluationError> {
+    ) -> Result<Outcome<'a>, FlagError> {
         let log_enabled = sink.enabled(LogLevel::Info);
         let mut evaluator = Evaluator::new(self, user, sink, log_enabled);
         if !log_enabled {
@@ -469,25 +578,32 @@ impl Config {
     }
 }
 
-fn details_of<'a, T>(value: T, outcome: Outcome<'a>) -> EvaluationDetails<'a, T> {
+/// Details of a key the config does not have; the key is copied (on this
+/// error path only), so the details do not borrow the caller's key.
+fn not_found<'a, T>(key: &str, value: T) -> EvaluationDetails<'a, T> {
+    let error = FlagError::SettingNotFound { key: key.into() };
+    EvaluationDetails::defaulted(String::from(key), value, error)
+}
+
+fn details_of<'a, T>(key: &'a str, value: T, outcome: Outcome<'a>) -> EvaluationDetails<'a, T> {
     EvaluationDetails {
+        key: Cow::Borrowed(key),
         value,
-        variation_id: outcome.variation_id.map(CompactStr::as_str),
+        variation_id: outcome
+            .variation_id
+            .map(|id| Cow::Borrowed(CompactStr::as_str(id))),
         is_default_value: false,
         error: None,
-        matched_targeting_rule: outcome.rule.map(|(_, rule)| rule),
+        user: None,
+        fetch_time_ms: None,
+        matched_targeting_rule: outcome.rule.map(|(_, rule)| Cow::Borrowed(rule)),
         matched_targeting_rule_index: outcome.rule.map(|(index, _)| index),
-        matched_percentage_option: outcome.option.map(|(_, option)| option),
+        matched_percentage_option: outcome.option.map(|(_, option)| Cow::Borrowed(option)),
         matched_percentage_option_index: outcome.option.map(|(index, _)| index),
     }
 }
 
-fn report_failure(
-    sink: &dyn LogSink,
-    key: &str,
-    error: &EvaluationError,
-    default: Option<Value<'_>>,
-) {
+fn report_failure(sink: &dyn LogSink, key: &str, error: &FlagError, default: Option<Value<'_>>) {
     emit(
         sink,
         LogLevel::Error,

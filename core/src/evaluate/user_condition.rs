@@ -4,7 +4,7 @@ use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt::{self, Write};
 
-use super::EvaluationError;
+use super::FlagError;
 use super::evaluator::{ConditionResult, Evaluator};
 use super::text_search::contains_text;
 use crate::comparator::{ComparatorKind, UserComparator};
@@ -58,8 +58,8 @@ impl<'c, 'u> Evaluator<'c, 'u> {
         stable: bool,
         origin: Option<&Origin>,
         context_salt: &str,
-    ) -> Result<bool, EvaluationError> {
-        let hash = |bytes: &[u8]| -> Result<Sha256Digest, EvaluationError> {
+    ) -> Result<bool, FlagError> {
+        let hash = |bytes: &[u8]| -> Result<Sha256Digest, FlagError> {
             let salt = salt_of(origin)?;
             Ok(if stable {
                 self.stable_hash(bytes, salt, context_salt)
@@ -151,7 +151,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
                 let check = match value {
                     ComparisonValue::TextList(_) => Ok(None),
                     ComparisonValue::HashList { .. } => salt_of(origin).map(Some),
-                    _ => Err(EvaluationError::InvalidCondition(
+                    _ => Err(FlagError::InvalidCondition(
                         ConditionDefect::ComparisonValueInvalid.message(),
                     )),
                 };
@@ -234,10 +234,10 @@ impl<'c, 'u> Evaluator<'c, 'u> {
 /// The salt hashed comparisons need. (Not `ok_or`: its error value would
 /// be built and dropped on every success.)
 #[inline]
-fn salt_of(origin: Option<&Origin>) -> Result<&str, EvaluationError> {
+fn salt_of(origin: Option<&Origin>) -> Result<&str, FlagError> {
     match origin.and_then(|origin| origin.salt.as_deref()) {
         Some(salt) => Ok(salt),
-        None => Err(EvaluationError::SaltMissing),
+        None => Err(FlagError::SaltMissing),
     }
 }
 
@@ -294,8 +294,8 @@ fn compare_text(
     comparator: UserComparator,
     value: &ComparisonValue,
     text: &str,
-    hash: impl Fn(&[u8]) -> Result<Sha256Digest, EvaluationError>,
-) -> Result<bool, EvaluationError> {
+    hash: impl Fn(&[u8]) -> Result<Sha256Digest, FlagError>,
+) -> Result<bool, FlagError> {
     Ok(match value {
         ComparisonValue::Text(expected) => same_key(text.as_bytes(), expected.as_bytes()),
         ComparisonValue::Hash(expected) => {
@@ -354,7 +354,7 @@ fn compare_text(
             false
         }
         _ => {
-            return Err(EvaluationError::InvalidCondition(
+            return Err(FlagError::InvalidCondition(
                 ConditionDefect::ComparisonValueInvalid.message(),
             ));
         }
