@@ -10,6 +10,8 @@
 
 extern crate alloc;
 
+#[cfg(all(feature = "e2e", target_arch = "riscv32"))]
+pub mod e2e;
 pub mod heap;
 pub mod host;
 pub mod refresh_paths;
