@@ -5,6 +5,8 @@
 //! mcu-harness heap-search --machine M --elf FIRMWARE
 //! mcu-harness hostile     --machine M --elf FIRMWARE [--heap BYTES]
 //! mcu-harness icount      --elf FIRMWARE [--budgets FILE] [--write-budgets FILE]
+//! mcu-harness e2e         --elf E2E_FIRMWARE [--interval-ms MS]
+//! mcu-harness e2e-size    --elf E2E_FIRMWARE [--heap BYTES] [--config-bytes N]
 //! ```
 //!
 //! M is `riscv32` (virt, lowrisc-ibex), `mps2-an385` or `mps2-an386`;
@@ -14,8 +16,14 @@
 //! so that it reads the suites and workloads with the very code the host
 //! tests use (`configcat-conformance`, `configcat-bench`) and compares with
 //! the same checks.
+//!
+//! `e2e` and `e2e-size` run the `e2e` firmware (riscv32 only) with a
+//! network card on QEMU's user-mode network against the CDN stand-in: the
+//! embedded client's scenario, and the largest config it fetches, stores
+//! and switches to in a heap (bisection, or one size with `--config-bytes`).
 
 mod conformance;
+mod e2e;
 mod hostile;
 mod icount;
 mod qemu;
@@ -41,13 +49,15 @@ struct Args {
     heap: Option<u32>,
     budgets: Option<PathBuf>,
     write_budgets: Option<PathBuf>,
+    interval_ms: Option<u64>,
+    config_bytes: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let command = args
         .next()
-        .ok_or("no command (conformance, heap-search, hostile, icount)")?;
+        .ok_or("no command (conformance, heap-search, hostile, icount, e2e, e2e-size)")?;
     let mut parsed = Args {
         command,
         machine: None,
@@ -55,6 +65,8 @@ fn parse_args() -> Result<Args, String> {
         heap: None,
         budgets: None,
         write_budgets: None,
+        interval_ms: None,
+        config_bytes: None,
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -64,6 +76,14 @@ fn parse_args() -> Result<Args, String> {
             "--heap" => parsed.heap = Some(value.parse().map_err(|e| format!("--heap: {e}"))?),
             "--budgets" => parsed.budgets = Some(PathBuf::from(value)),
             "--write-budgets" => parsed.write_budgets = Some(PathBuf::from(value)),
+            "--interval-ms" => {
+                parsed.interval_ms =
+                    Some(value.parse().map_err(|e| format!("--interval-ms: {e}"))?);
+            }
+            "--config-bytes" => {
+                parsed.config_bytes =
+                    Some(value.parse().map_err(|e| format!("--config-bytes: {e}"))?);
+            }
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -253,6 +273,58 @@ fn run() -> Result<bool, String> {
                 );
             }
             Ok(ok)
+        }
+        "e2e" => {
+            let interval_ms = args.interval_ms.unwrap_or(2_000);
+            let outcome = e2e::scenario(&elf()?, &work_dir(), interval_ms)?;
+            println!(
+                "end to end on {} with virtio-net, smoltcp and the CDN stand-in (poll interval {interval_ms} ms, heap {}):",
+                Machine::Riscv32.describe(),
+                kib(e2e::HEAP)
+            );
+            for line in &outcome.transcript {
+                println!("{line}");
+            }
+            println!(
+                "{} deviations; QEMU {:.1} s",
+                outcome.problems.len(),
+                outcome.seconds
+            );
+            for problem in &outcome.problems {
+                eprintln!("e2e: {problem}");
+            }
+            Ok(outcome.problems.is_empty())
+        }
+        "e2e-size" => {
+            let heap = args.heap.unwrap_or(e2e::HEAP);
+            let (passed, failed) = if let Some(bytes) = args.config_bytes {
+                let pool = e2e::setting_pool(&data_dir()?)?;
+                let outcome = e2e::try_size(&elf()?, &work_dir(), &pool, bytes, heap)?;
+                if outcome.ok {
+                    (Some(outcome), None)
+                } else {
+                    (None, Some(outcome))
+                }
+            } else {
+                e2e::largest(&elf()?, &work_dir(), &data_dir()?, heap)?
+            };
+            for (verdict, outcome) in [("passes", &passed), ("fails", &failed)] {
+                if let Some(outcome) = outcome {
+                    println!(
+                        "{verdict}: a config of {} B fetched, stored and switched to in a {heap} B heap{}",
+                        outcome.config_bytes,
+                        if outcome.ok {
+                            String::new()
+                        } else {
+                            format!(" ({})", outcome.why)
+                        }
+                    );
+                    for line in &outcome.lines {
+                        println!("  {line}");
+                    }
+                }
+            }
+            Ok(args.config_bytes.is_none() || failed.is_none())
         }
         other => Err(format!("unknown command {other}")),
     }

@@ -41,7 +41,7 @@ impl Machine {
         }
     }
 
-    fn command(self, icount: bool) -> Command {
+    pub(crate) fn command(self, icount: bool) -> Command {
         let mut command = match self {
             Self::Riscv32 => {
                 let mut c = Command::new("qemu-system-riscv32");
