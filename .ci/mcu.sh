@@ -10,6 +10,10 @@
 #   bash .ci/mcu.sh hostile      hostile input on each emulated machine
 #   bash .ci/mcu.sh icount       instruction counts on riscv32, gated on
 #                                mcu/instruction_budgets.txt
+#   bash .ci/mcu.sh e2e          the embedded client end to end on riscv32 virt:
+#                                virtio-net, smoltcp, the CDN stand-in on a
+#                                loopback port, flash in a host file; then the
+#                                largest-config figure of docs/targets.md
 #
 # A rustup user needs none of the Debian toolchain: `rustup target add
 # riscv32imc-unknown-none-elf thumbv6m-none-eabi thumbv7em-none-eabihf`
@@ -90,13 +94,17 @@ firmware() {
 
 # With rustup and the target installed, the ordinary build; otherwise
 # Debian's rustc-web with core and alloc built from rust-web-src.
+# cross_build TARGET [CARGO ARGS]: the `device` firmware unless told otherwise.
 cross_build() {
     local target=$1
+    shift
+    local what=("$@")
+    [[ ${#what[@]} -gt 0 ]] || what=(--bin device)
     if command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx "$target"; then
-        (cd mcu && cargo build --release --locked --target "$target" --bin device)
+        (cd mcu && cargo build --release --locked --target "$target" "${what[@]}")
     else
         (cd mcu && PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1 \
-            cargo build --release --locked -Zbuild-std=core,alloc --target "$target" --bin device)
+            cargo build --release --locked -Zbuild-std=core,alloc --target "$target" "${what[@]}")
     fi
 }
 
@@ -157,14 +165,27 @@ instructions() {
         --budgets mcu/instruction_budgets.txt
 }
 
+# The largest config the client fetches, stores and switches to in a 64 KiB
+# heap, as bisected with `mcu-harness e2e-size` (docs/targets.md): this size
+# must keep passing. Raise it when the client needs less memory.
+E2E_CONFIG_BYTES=10900
+
+end_to_end() {
+    local elf=mcu/target/riscv32imc-unknown-none-elf/release/e2e
+    cross_build riscv32imc-unknown-none-elf --features e2e --bin e2e
+    harness e2e --elf "$elf" --interval-ms 2000
+    harness e2e-size --elf "$elf" --config-bytes "$E2E_CONFIG_BYTES"
+}
+
 case "${1:-}" in
     install) install_tools ;;
     build) build_and_size ;;
     conformance) conformance ;;
     hostile) hostile ;;
     icount) instructions ;;
+    e2e) end_to_end ;;
     *)
-        echo "usage: $0 install|build|conformance|hostile|icount" >&2
+        echo "usage: $0 install|build|conformance|hostile|icount|e2e" >&2
         exit 2
         ;;
 esac
