@@ -267,16 +267,29 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
         result
     }
 
-    /// Parses the refresher's last good config again after a fetch that
-    /// released it and brought none (an invalid body, a redirect that failed).
+    /// Parses the last good config again after a fetch that released it and
+    /// brought none (an invalid body, a redirect that failed): from the
+    /// refresher's text, or from the storage when the refresher released it.
     fn restore_config(&mut self) {
         if self.config.is_some() {
             return;
         }
-        self.config = self
+        let kept = self
             .refresher
             .entry()
-            .and_then(|entry| Config::parse(entry.config_json().as_bytes()).ok());
+            .map(|entry| entry.config_json())
+            .filter(|json| !json.is_empty());
+        if let Some(json) = kept {
+            self.config = Config::parse(json.as_bytes()).ok();
+            return;
+        }
+        let Ok(Some(blob)) = self.storage.load(&self.storage_key) else {
+            return;
+        };
+        self.config = core::str::from_utf8(&blob)
+            .ok()
+            .and_then(|payload| CacheEntry::parse_payload(payload).ok())
+            .map(|(_, config)| config);
     }
 
     /// Hands what the storage holds to the refresher (nothing, when it
@@ -303,6 +316,7 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
             .handle_cache_payload(now, unix_ms, payload, &self.sink)
         {
             self.config = Some(config);
+            self.release_text_if_stored();
         }
     }
 
@@ -316,13 +330,22 @@ impl<K: Connector, S: ConfigStorage, L: LogSink> Client<K, S, L> {
     }
 
     fn store_cache(&mut self, payload: &[u8]) {
-        if let Err(error) = self.storage.store(&self.storage_key, payload) {
-            emit(
+        match self.storage.store(&self.storage_key, payload) {
+            Ok(()) => self.release_text_if_stored(),
+            Err(error) => emit(
                 &self.sink,
                 LogLevel::Error,
                 EventId::CacheWriteFailed,
                 format_args!("Error occurred while writing the cache. {error}"),
-            );
+            ),
+        }
+    }
+
+    /// The storage holds the config text: the refresher need not keep a
+    /// copy (a config's size of heap, between fetches and at the next peak).
+    fn release_text_if_stored(&mut self) {
+        if self.storage.persists() {
+            self.refresher.release_entry_text();
         }
     }
 

@@ -218,8 +218,9 @@
 //! # Memory
 //!
 //! The parsed config lives on the heap once (the client owns it; no `Rc`, no
-//! copy per read), next to its JSON text, which the core keeps to answer
-//! `If-None-Match` and to write the cache. Bounded data uses fixed-capacity
+//! copy per read). Its JSON text is not kept once the storage holds it: the
+//! core keeps the ETag for `If-None-Match`, and a response without a usable
+//! config restores the last one from the storage. Bounded data uses fixed-capacity
 //! buffers: the request headers, the ETag (256 bytes) and the storage key.
 //! Flag reads allocate nothing with logging off (text values are borrowed).
 //!
@@ -227,15 +228,16 @@
 //! needs at most Q bytes of working memory (Q includes P; it is the parser's
 //! high-water mark):
 //!
-//! - between fetches the client holds about **N + P**;
+//! - between fetches the client holds about **P** (with [`NoStorage`], which
+//!   keeps nothing, the JSON text too: **N + P**);
 //! - a fetch of a new config peaks at about **N + max(Q, P + N)**: the body
 //!   buffer (exactly N when the response has a `Content-Length`) while the
 //!   parser works, then the body kept as the config's JSON text (handed to
-//!   the core without a copy), the parsed config and the N-byte cache payload;
-//! - when it replaces an earlier config, the previous JSON text (about N)
-//!   is still there while the new one is parsed; the previous parsed config
-//!   is not: it is released before the new one is parsed (and re-parsed from
-//!   its JSON if the response brings no usable config);
+//!   the core without a copy), the parsed config and the N-byte cache
+//!   payload; the text is released once the payload is stored;
+//! - when it replaces an earlier config it peaks the same: the previous
+//!   parsed config is released before the new one is parsed (and restored
+//!   from the storage if the response brings no usable config);
 //! - a `304 Not Modified` poll allocates only the request (about 200 bytes);
 //! - booting from the stored blob peaks like a fetch (the blob instead of
 //!   the body).

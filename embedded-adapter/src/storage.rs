@@ -40,6 +40,13 @@ pub trait ConfigStorage {
     /// The storage could not be written; the client logs event 2201 and keeps
     /// the new config in memory.
     fn store(&mut self, key: &str, blob: &[u8]) -> Result<(), Self::Error>;
+
+    /// Whether a stored blob can be loaded again (true unless the storage
+    /// throws blobs away, as [`NoStorage`] does). When it can, the client
+    /// keeps no copy of the config text in RAM: the storage holds it.
+    fn persists(&self) -> bool {
+        true
+    }
 }
 
 impl<S: ConfigStorage + ?Sized> ConfigStorage for &mut S {
@@ -51,6 +58,10 @@ impl<S: ConfigStorage + ?Sized> ConfigStorage for &mut S {
 
     fn store(&mut self, key: &str, blob: &[u8]) -> Result<(), Self::Error> {
         (**self).store(key, blob)
+    }
+
+    fn persists(&self) -> bool {
+        (**self).persists()
     }
 }
 
@@ -68,6 +79,10 @@ impl ConfigStorage for NoStorage {
 
     fn store(&mut self, _key: &str, _blob: &[u8]) -> Result<(), Self::Error> {
         Ok(())
+    }
+
+    fn persists(&self) -> bool {
+        false
     }
 }
 

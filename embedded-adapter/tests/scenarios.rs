@@ -286,6 +286,30 @@ fn server_errors_keep_the_last_config_and_are_logged() {
 }
 
 #[test]
+fn without_persistent_storage_the_last_config_survives_a_broken_body() {
+    // NoStorage keeps nothing, so the client keeps the config text itself
+    // and restores from it; a persisting storage restores from the blob.
+    let cdn = CdnStandIn::start().unwrap();
+    cdn.set_config(&config_json(true, "good"));
+    let (made, sink) = (Cell::new(0), Capture::default());
+    let mut client = boot(
+        auto_options(&cdn.base_url()),
+        &made,
+        configcat_embedded::NoStorage,
+        &sink,
+        T0,
+    );
+    assert_eq!(client.tick(mono(T0), T0), Some(Ok(Fetched::New)));
+    cdn.set_fault_for(Fault::Body(b"{not json".to_vec()), 1);
+    let now = T0 + INTERVAL;
+    assert!(matches!(
+        client.tick(mono(now), now),
+        Some(Err(RefreshError::InvalidBody(_)))
+    ));
+    assert_eq!(greeting(&client), "good");
+}
+
+#[test]
 fn stalls_and_broken_bodies_fail_the_refresh_without_panicking() {
     let cdn = CdnStandIn::start().unwrap();
     cdn.set_config(&config_json(true, "good"));

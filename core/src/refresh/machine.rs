@@ -311,10 +311,23 @@ impl Refresher {
         &self.options
     }
 
-    /// The last good config's cache entry, if any.
+    /// The last good config's cache entry, if any. Its config text is empty
+    /// after [`release_entry_text`](Self::release_entry_text).
     #[must_use]
     pub const fn entry(&self) -> Option<&CacheEntry> {
         self.entry.as_ref()
+    }
+
+    /// Drops the config text the refresher keeps, for an adapter whose
+    /// storage holds it (a device short of heap: it saves a config's size
+    /// between fetches and at the peak of the next one). The ETag and the
+    /// fetch time stay; a confirmation (304) then brings no cache payload,
+    /// since there is no text to build it from. The adapter restores the
+    /// config from its storage if it needs the text again.
+    pub fn release_entry_text(&mut self) {
+        if let Some(entry) = &mut self.entry {
+            entry.config_json = Box::default();
+        }
     }
 
     /// Whether the client is offline.
@@ -674,7 +687,9 @@ impl Refresher {
         entry.fetch_time_ms = unix_ms;
         self.fresh_until = self.fresh_for_a_period(now, 0);
         let entry = self.entry.as_ref()?;
-        self.options.confirmation_payloads.then(|| entry.payload())
+        // A released text would make a payload without its config.
+        (self.options.confirmation_payloads && !entry.config_json.is_empty())
+            .then(|| entry.payload())
     }
 
     /// Until when a config `age_ms` old at `now` stays fresh.
@@ -1084,6 +1099,32 @@ mod tests {
             done(r.handle_owned_response(at(3_000), unix(3_000), 304, None, Vec::new(), &NoLog));
         assert_eq!(update.result, Ok(Fetched::NotModified));
         assert_eq!(r.entry().unwrap().fetch_time_ms(), unix(3_000));
+    }
+
+    #[test]
+    fn a_released_text_keeps_the_etag_and_never_makes_an_empty_payload() {
+        let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+        fetch_ok(&mut r, 2_000, "\"v1\"", CONFIG_A);
+        r.release_entry_text();
+        let entry = r.entry().unwrap();
+        assert_eq!((entry.etag(), entry.config_json()), ("\"v1\"", ""));
+        let request = r.start_fetch(at(3_000), &NoLog).unwrap();
+        assert_eq!(request.if_none_match.as_deref(), Some("\"v1\""));
+        let update = done(respond(&mut r, 3_000, 304, None, b""));
+        assert_eq!(update.result, Ok(Fetched::NotModified));
+        assert!(
+            update.cache_payload.is_none(),
+            "no payload without the text"
+        );
+        assert_eq!(r.entry().unwrap().fetch_time_ms(), unix(3_000));
+        let update = fetch_ok(&mut r, 4_000, "\"v2\"", CONFIG_B);
+        assert_eq!(text_of(update.new_config.as_ref().unwrap()), "b");
+        assert!(
+            update
+                .cache_payload
+                .unwrap()
+                .ends_with(core::str::from_utf8(CONFIG_B).unwrap())
+        );
     }
 
     #[test]
