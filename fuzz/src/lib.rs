@@ -140,7 +140,7 @@ pub fn exercise(config: &Config, user: Option<&User>, extra_key: &str) {
             (None, Some(value)) => panic!("{key}: no such setting, yet served {value:?}"),
             (_, None) => assert!(quiet.error.is_some(), "{key}: no value and no error"),
         }
-        if let Some(id) = quiet.variation_id {
+        if let Some(id) = quiet.variation_id.as_deref() {
             assert!(
                 config.key_and_value_for_variation_id(id).is_some(),
                 "{key}: variation id {id:?} not found back"
