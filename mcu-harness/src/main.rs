@@ -116,12 +116,27 @@ fn print_conformance(machine: Machine, heap: u32, outcome: &conformance::Outcome
         kib(heap),
         outcome.seconds
     );
-    println!("| config (suite) | heap peak | heap after (blocks) | stack high-water |");
-    println!("|---|---:|---:|---:|");
+    println!(
+        "| config (suite) | heap peak | largest blocks at the peak | heap after (blocks) | stack high-water |"
+    );
+    println!("|---|---:|---|---:|---:|");
     for m in &outcome.measured {
+        let largest: Vec<String> = m
+            .stats
+            .peak_blocks
+            .iter()
+            .take(3)
+            .map(u32::to_string)
+            .collect();
         println!(
-            "| {} | {} | {} ({}) | {} |",
-            m.label, m.stats.peak, m.stats.in_use, m.stats.blocks, m.stats.stack
+            "| {} | {} | {} of {} | {} ({}) | {} |",
+            m.label,
+            m.stats.peak,
+            largest.join(", "),
+            m.stats.peak_blocks.len(),
+            m.stats.in_use,
+            m.stats.blocks,
+            m.stats.stack
         );
     }
     if let Some(top) = outcome.measured.iter().max_by_key(|m| m.stats.peak) {

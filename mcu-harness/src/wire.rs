@@ -405,23 +405,11 @@ impl Responses {
         }
     }
 
-    /// The answer to [`Requests::evaluate`].
+    /// The answer to [`Requests::evaluate`]: the log records as the device
+    /// streamed them (each after a `1`, then a `0`), then the details.
     pub(crate) fn evaluation(&mut self) -> Result<Evaluation, String> {
-        let value = match self.u8()? {
-            0 => Answer::None,
-            1 => Answer::Bool(self.u8()? == 1),
-            2 => Answer::Int(i64::from_le_bytes(self.array()?)),
-            3 => Answer::Float(f64::from_bits(self.u64()?)),
-            4 => Answer::Text(self.text()?),
-            other => return Err(format!("unknown value kind {other}")),
-        };
-        let variation_id = self.optional_text()?;
-        let error = self.optional_text()?;
-        let matched_targeting_rule = self.u8()? == 1;
-        let matched_percentage_option = self.u8()? == 1;
-        let count = self.u32()?;
         let mut records = Vec::new();
-        for _ in 0..count {
+        while self.u8()? == 1 {
             let level = match self.u8()? {
                 0 => LogLevel::Error,
                 1 => LogLevel::Warning,
@@ -435,6 +423,18 @@ impl Responses {
                 line: self.text()?,
             });
         }
+        let value = match self.u8()? {
+            0 => Answer::None,
+            1 => Answer::Bool(self.u8()? == 1),
+            2 => Answer::Int(i64::from_le_bytes(self.array()?)),
+            3 => Answer::Float(f64::from_bits(self.u64()?)),
+            4 => Answer::Text(self.text()?),
+            other => return Err(format!("unknown value kind {other}")),
+        };
+        let variation_id = self.optional_text()?;
+        let error = self.optional_text()?;
+        let matched_targeting_rule = self.u8()? == 1;
+        let matched_percentage_option = self.u8()? == 1;
         Ok(Evaluation {
             value,
             variation_id,

@@ -47,30 +47,38 @@ static INPUT_BUFFER: ConstStaticCell<[u8; INPUT_BYTES]> = ConstStaticCell::new([
 static INPUT: StaticCell<Input> = StaticCell::new();
 static OUTPUT: StaticCell<Output> = StaticCell::new();
 
-/// One captured log record: level, event id and the line built here,
-/// `LEVEL [id] message\n`.
-struct Record {
-    level: LogLevel,
-    id: EventId,
-    line: String,
+/// Streams every record, at every level, into the answer file as it comes:
+/// `1`, level, event id and the line `LEVEL [id] message\n`, length first.
+/// Nothing is kept on the heap (a device's log sink writes out too): the
+/// line is formatted twice, once to count its bytes, once to write them.
+struct Capture<'o> {
+    out: RefCell<&'o mut Output>,
 }
 
-/// Keeps every record, at every level.
-#[derive(Default)]
-struct Capture {
-    records: RefCell<Vec<Record>>,
+/// Writes formatted text into the answer file.
+struct OutputText<'a>(&'a mut Output);
+
+impl fmt::Write for OutputText<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.put(s.as_bytes());
+        Ok(())
+    }
 }
 
-impl LogSink for Capture {
+impl LogSink for Capture<'_> {
     fn enabled(&self, _level: LogLevel) -> bool {
         true
     }
 
     fn event(&self, level: LogLevel, id: EventId, message: fmt::Arguments<'_>) {
-        let mut line = String::new();
-        // Writing into a String cannot fail but on allocation failure, which panics.
-        let _ = writeln!(line, "{level} [{}] {message}", id.code());
-        self.records.borrow_mut().push(Record { level, id, line });
+        let length = core::cell::Cell::new(0);
+        let _ = writeln!(Counter(&length), "{level} [{}] {message}", id.code());
+        let mut out = self.out.borrow_mut();
+        out.u8(1);
+        out.u8(level_code(level));
+        out.u16(id.code());
+        out.size(length.get());
+        let _ = writeln!(OutputText(&mut out), "{level} [{}] {message}", id.code());
     }
 }
 
@@ -219,7 +227,8 @@ fn read_default<'a>(input: &mut Input, scratch: &'a mut [u8]) -> Default<'a> {
     }
 }
 
-/// Evaluates `key` with a typed default and writes the details and the log.
+/// Evaluates `key` with a typed default and writes the log records (as
+/// they are made), a `0`, then the details.
 fn evaluate(
     out: &mut Output,
     config: &Config,
@@ -228,15 +237,19 @@ fn evaluate(
     user: Option<&User>,
     log: bool,
 ) {
-    let capture = Capture::default();
+    let capture = Capture {
+        out: RefCell::new(out),
+    };
     let sink: &dyn LogSink = if log { &capture } else { &NoLog };
     macro_rules! answer {
         ($details:expr, $value:expr) => {{
             let details = $details;
-            put_value(out, $value(details.value));
-            put_text(out, details.variation_id);
+            let mut out = capture.out.borrow_mut();
+            out.u8(0);
+            put_value(&mut out, $value(details.value));
+            put_text(&mut out, details.variation_id);
             let error = details.error.as_ref().map(|e| alloc::format!("{e}"));
-            put_text(out, error.as_deref());
+            put_text(&mut out, error.as_deref());
             out.u8(u8::from(details.matched_targeting_rule.is_some()));
             out.u8(u8::from(details.matched_percentage_option.is_some()));
         }};
@@ -255,13 +268,6 @@ fn evaluate(
         Default::Text(d) => answer!(config.get_value_details::<&str>(key, d, user, sink), |v| {
             Some(Value::Text(v))
         }),
-    }
-    let records = capture.records.take();
-    out.size(records.len());
-    for record in &records {
-        out.u8(level_code(record.level));
-        out.u16(record.id.code());
-        out.bytes(record.line.as_bytes());
     }
 }
 
