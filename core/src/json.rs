@@ -805,6 +805,98 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// What [`Reader::count_ahead`] counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ObjectsAhead {
+    /// Objects among the elements left in the array.
+    pub(crate) elements: usize,
+    /// Objects in the arrays that are those elements' member `nested`.
+    pub(crate) nested: usize,
+}
+
+impl Reader<'_> {
+    /// Counts, without moving the reader, the objects among the array
+    /// elements from the next one to the array's end, and the objects in the
+    /// arrays under member `nested` of those elements (`{"c":[{..},{..}]}`
+    /// counts two). A quick scan that checks nothing: exact for JSON, only a
+    /// guess on other text. It lets a long list be allocated once at its
+    /// length (config lists hold objects) instead of grown and copied.
+    pub(crate) fn count_ahead(&self, nested: u8) -> ObjectsAhead {
+        let bytes = self.bytes;
+        let mut pos = self.pos;
+        let mut count = ObjectsAhead {
+            elements: 0,
+            nested: 0,
+        };
+        // 0: in the counted array, 1: in one of its elements, and so on.
+        let mut depth = 0_usize;
+        // At depth 1: the last string read (a member name before an array) was `nested`.
+        let mut name_is_nested = false;
+        // At depth 2 and below: inside an array under `nested`.
+        let mut in_nested = false;
+        while let Some(&byte) = bytes.get(pos) {
+            pos += 1;
+            match byte {
+                b'"' => {
+                    let start = pos;
+                    pos = string_end(bytes, pos);
+                    if depth == 1 {
+                        name_is_nested = pos == start + 2 && bytes.get(start) == Some(&nested);
+                    }
+                }
+                b'{' => {
+                    match depth {
+                        0 => count.elements += 1,
+                        2 if in_nested => count.nested += 1,
+                        _ => {}
+                    }
+                    depth += 1;
+                }
+                b'[' => {
+                    if depth == 1 {
+                        in_nested = name_is_nested;
+                    }
+                    depth += 1;
+                }
+                b'}' | b']' => {
+                    let Some(outer) = depth.checked_sub(1) else {
+                        break;
+                    };
+                    depth = outer;
+                    if depth == 1 {
+                        in_nested = false;
+                    }
+                }
+                _ => {}
+            }
+        }
+        count
+    }
+}
+
+/// The position after the closing quote of the string whose body starts at
+/// `pos` (the end of `bytes` if it has none); escapes are skipped, not checked.
+#[inline]
+fn string_end(bytes: &[u8], mut pos: usize) -> usize {
+    loop {
+        while let Some((chunk, _)) = bytes.get(pos..).and_then(<[u8]>::split_first_chunk::<8>) {
+            let word = u64::from_le_bytes(*chunk);
+            let stops = byte_marks(word, b'"') | byte_marks(word, b'\\');
+            if stops != 0 {
+                pos += (stops.trailing_zeros() / 8) as usize;
+                break;
+            }
+            pos += 8;
+        }
+        match bytes.get(pos) {
+            Some(b'"') => return pos + 1,
+            Some(b'\\') => pos += 2,
+            Some(_) => pos += 1,
+            None => return bytes.len(),
+        }
+    }
+}
+
 /// Reads one whole document from `bytes` with `read`.
 ///
 /// JSON text is UTF-8, and all of it is checked once, up front. When it is
@@ -1213,5 +1305,29 @@ mod tests {
         let error = seen.record(0, "t", &reader).unwrap_err();
         assert_eq!(error.class, ErrorClass::Shape);
         assert_eq!(format!("{}", error.problem), "duplicate member `t`");
+    }
+
+    #[test]
+    fn counting_ahead_counts_objects_and_nested_objects() {
+        let count = |text: &str, skip: usize| {
+            let mut reader = Reader::new(text);
+            reader.begin_array("list").unwrap();
+            let mut first = true;
+            for _ in 0..skip {
+                assert!(reader.next_element(&mut first).unwrap());
+                reader.skip_value().unwrap();
+            }
+            assert!(reader.next_element(&mut first).unwrap());
+            let count = reader.count_ahead(b'c');
+            (count.elements, count.nested)
+        };
+        let text = r#"[{"c":[{},{"x":"]}"}]}, {"c" : [ ], "p":[{}]},
+            {"s":{"c":[{}]},"c":[{"c":[{}]}],"d":"c"} , {"\"c":[{}]}]"#;
+        assert_eq!(count(text, 0), (4, 3));
+        assert_eq!(count(text, 1), (3, 1));
+        assert_eq!(count(text, 3), (1, 0));
+        // Only a guess on what is not JSON, and never a read past the end.
+        assert_eq!(count(r#"[{"c":[{"#, 0), (1, 1));
+        assert_eq!(count(r#"[{"a":"\"#, 0), (1, 0));
     }
 }

@@ -9,8 +9,8 @@ use core::cell::Cell;
 use super::ParseError;
 use super::condition::{read_condition, read_user_condition};
 use super::wire::{
-    Read, WireValue, optional, optional_integer, optional_string, optional_value, read_list,
-    read_object, read_onto, self_typed_value, stored_value,
+    LONG_LIST, Read, WireValue, move_out, optional, optional_integer, optional_string,
+    optional_value, read_list, read_object, read_onto, self_typed_value, stored_value,
 };
 use crate::compact_str::CompactStr;
 use crate::config::{
@@ -268,7 +268,10 @@ fn read_setting<'a>(
     let mut value = WireValue::default();
     let mut variation_id = None;
     // The rules' conditions are collected here, one rule after another.
-    let conditions_start = scratch.conditions.len();
+    let mut conditions = SettingConditions {
+        start: scratch.conditions.len(),
+        own: None,
+    };
     read_object(
         reader,
         "a setting",
@@ -284,21 +287,7 @@ fn read_setting<'a>(
                 "r" => {
                     let typing = typing(type_code);
                     rules = optional(reader, |reader| {
-                        read_list(
-                            reader,
-                            "a list of targeting rules",
-                            &mut scratch.rules,
-                            |reader| {
-                                read_rule(
-                                    reader,
-                                    typing,
-                                    (&mut scratch.conditions, conditions_start),
-                                    &mut scratch.items,
-                                    &mut scratch.options,
-                                    &mut scratch.segment_references,
-                                )
-                            },
-                        )
+                        read_rules(reader, typing, scratch, &mut conditions)
                     })?
                     .unwrap_or_default();
                 }
@@ -321,7 +310,7 @@ fn read_setting<'a>(
     let value_type = setting_type.ok();
     if typed_later {
         if two_membered_value.get() {
-            scratch.conditions.truncate(conditions_start);
+            scratch.conditions.truncate(conditions.start);
             *reader = object_start;
             return read_setting_again(reader, key, scratch, type_code.flatten());
         }
@@ -336,7 +325,7 @@ fn read_setting<'a>(
             .map_or(AttributeKey::Identifier, AttributeKey::of),
         percentage_attribute: percentage_attribute.map(Box::from),
         rules,
-        conditions: scratch.conditions.drain(conditions_start..).collect(),
+        conditions: conditions.finish(&mut scratch.conditions),
         percentage_options,
         origin: 0,
     })
@@ -394,6 +383,79 @@ fn keep_values_of_type(
             served.value = StoredValue::Invalid;
         }
     }
+}
+
+/// Where a setting's conditions are collected: on top of the shared
+/// scratch, or, for a long rule list, in a list of their own sized by a
+/// count ahead.
+struct SettingConditions {
+    /// Where the setting's conditions start in the scratch.
+    start: usize,
+    own: Option<Vec<Condition>>,
+}
+
+impl SettingConditions {
+    /// The list to push onto, and where the setting's conditions start in it.
+    fn target<'s>(
+        &'s mut self,
+        scratch: &'s mut Vec<Condition>,
+    ) -> (&'s mut Vec<Condition>, usize) {
+        match &mut self.own {
+            Some(own) => (own, 0),
+            None => (scratch, self.start),
+        }
+    }
+
+    fn finish(self, scratch: &mut Vec<Condition>) -> Box<[Condition]> {
+        match self.own {
+            Some(own) => own.into_boxed_slice(),
+            None => scratch.drain(self.start..).collect(),
+        }
+    }
+}
+
+/// A setting's targeting rules (`r`), their conditions collected in
+/// `conditions`; a long list is counted ahead, its conditions too (as
+/// [`read_list`] does for one list).
+fn read_rules<'a>(
+    reader: &mut Reader<'a>,
+    typing: ValueTyping<'_>,
+    scratch: &mut Scratch<'a>,
+    conditions: &mut SettingConditions,
+) -> Read<Box<[TargetingRule]>> {
+    let start = scratch.rules.len();
+    let mut own: Option<Vec<TargetingRule>> = None;
+    reader.begin_array("a list of targeting rules")?;
+    let mut first = true;
+    while reader.next_element(&mut first)? {
+        if own.is_none() && scratch.rules.len() - start == LONG_LIST {
+            let ahead = reader.count_ahead(b'c');
+            own = Some(move_out(&mut scratch.rules, start, ahead.elements));
+            if conditions.own.is_none() {
+                conditions.own = Some(move_out(
+                    &mut scratch.conditions,
+                    conditions.start,
+                    ahead.nested,
+                ));
+            }
+        }
+        let rule = read_rule(
+            reader,
+            typing,
+            conditions.target(&mut scratch.conditions),
+            &mut scratch.items,
+            &mut scratch.options,
+            &mut scratch.segment_references,
+        )?;
+        match &mut own {
+            Some(own) => own.push(rule),
+            None => scratch.rules.push(rule),
+        }
+    }
+    Ok(match own {
+        Some(own) => own.into_boxed_slice(),
+        None => scratch.rules.drain(start..).collect(),
+    })
 }
 
 fn read_rule<'a>(

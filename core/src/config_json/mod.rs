@@ -359,6 +359,64 @@ mod tests {
         assert_eq!(value("b", &User::new("y")), "default");
     }
 
+    #[test]
+    fn long_lists_read_as_short_ones_do() {
+        use crate::NoLog;
+        use alloc::format;
+        // Rule i: 1 to 3 copies of `Identifier EQUALS u{i}`, serving `r{i}`.
+        let rules: Vec<String> = (0..40)
+            .map(|i| {
+                let condition = format!(r#"{{"u":{{"a":"Identifier","c":28,"s":"u{i}"}}}}"#);
+                let conditions = alloc::vec![condition; 1 + i % 3].join(",");
+                format!(r#"{{"c":[{conditions}],"s":{{"v":{{"s":"r{i}"}},"i":"v{i}"}}}}"#)
+            })
+            .collect();
+        let options: Vec<String> = (0..20)
+            .map(|i| format!(r#"{{"p":5,"v":{{"s":"o{i}"}}}}"#))
+            .collect();
+        let segment_conditions: Vec<String> = (0..20)
+            .map(|i| format!(r#"{{"a":"Email","c":28,"s":"e{i}"}}"#))
+            .collect();
+        let body = format!(
+            r#""r":[{}],"p":[{}],"v":{{"s":"x"}}"#,
+            rules.join(","),
+            options.join(",")
+        );
+        let segments = format!(
+            r#""s":[{{"n":"big","r":[{}]}}]"#,
+            segment_conditions.join(",")
+        );
+        for setting in [
+            format!(r#"{{"t":1,{body}}}"#),
+            format!(r#"{{{body},"t":1}}"#),
+        ] {
+            let json = format!(r#"{{{segments},"f":{{"a":{setting}}}}}"#);
+            let config = Config::parse(json.as_bytes()).unwrap();
+            let setting = &config.settings[0];
+            let counts: Vec<usize> = setting
+                .targeting_rules()
+                .iter()
+                .map(TargetingRule::condition_count)
+                .collect();
+            assert_eq!(counts, (0..40).map(|i| 1 + i % 3).collect::<Vec<_>>());
+            assert_eq!(setting.conditions.len(), counts.iter().sum::<usize>());
+            assert_eq!(setting.percentage_options().len(), 20);
+            assert_eq!(config.origins[0].segments[0].conditions.len(), 20);
+            for i in [0, 15, 16, 17, 39] {
+                let user = crate::User::new(format!("u{i}"));
+                let details = config.get_value_details("a", "", Some(&user), &NoLog);
+                assert_eq!(details.value, format!("r{i}"));
+                assert_eq!(details.variation_id, Some(&*format!("v{i}")));
+            }
+        }
+        // Cut short after the list is counted: refused, as any truncated text.
+        let json = format!(r#"{{"f":{{"a":{{"t":1,"r":[{}"#, rules.join(","));
+        for end in [json.len() - 200, json.len() - 1, json.len()] {
+            let error = Config::parse(&json.as_bytes()[..end]).unwrap_err();
+            assert_eq!(error.kind(), ParseErrorKind::Truncated);
+        }
+    }
+
     fn condition(json: &str) -> Condition {
         let config = Config::parse(json.as_bytes()).unwrap();
         let setting = &config.settings[0];

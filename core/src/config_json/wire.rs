@@ -56,18 +56,61 @@ pub(super) fn read_object<'a>(
     Ok(())
 }
 
-/// A JSON array read element by element into an exactly sized slice,
-/// collected on top of `scratch` (left as it was found).
+/// Lists longer than this are counted ahead and allocated on their own at
+/// their length: a scratch buffer stays this small, and a long list is not
+/// held twice (scratch and final copy) while it is moved out.
+pub(super) const LONG_LIST: usize = 16;
+
+/// A JSON array of objects read element by element into an exactly sized
+/// slice: collected on top of `scratch` (left as it was found) up to
+/// [`LONG_LIST`] elements, then counted ahead and read into a list of its own.
 #[inline]
 pub(super) fn read_list<'a, T>(
     reader: &mut Reader<'a>,
     expected: &'static str,
     scratch: &mut Vec<T>,
-    read: impl FnMut(&mut Reader<'a>) -> Read<T>,
+    mut read: impl FnMut(&mut Reader<'a>) -> Read<T>,
 ) -> Read<Box<[T]>> {
     let start = scratch.len();
-    read_onto(reader, expected, scratch, read)?;
+    reader.begin_array(expected)?;
+    let mut first = true;
+    while reader.next_element(&mut first)? {
+        if scratch.len() - start == LONG_LIST {
+            return read_long_list(reader, scratch, start, read);
+        }
+        let item = read(reader)?;
+        scratch.push(item);
+    }
     Ok(scratch.drain(start..).collect())
+}
+
+/// The rest of [`read_list`] once the list is long: the reader is at an element.
+#[cold]
+#[inline(never)]
+fn read_long_list<'a, T>(
+    reader: &mut Reader<'a>,
+    scratch: &mut Vec<T>,
+    start: usize,
+    mut read: impl FnMut(&mut Reader<'a>) -> Read<T>,
+) -> Read<Box<[T]>> {
+    let mut list = move_out(scratch, start, reader.count_ahead(0).elements);
+    let mut first = false;
+    loop {
+        list.push(read(reader)?);
+        if !reader.next_element(&mut first)? {
+            return Ok(list.into_boxed_slice());
+        }
+    }
+}
+
+/// Moves `scratch[start..]` into a new list with room for `more` elements.
+pub(super) fn move_out<T>(scratch: &mut Vec<T>, start: usize, more: usize) -> Vec<T> {
+    let mut list = Vec::new();
+    // `more` is counted ahead, exact for JSON: on other text a wrong guess
+    // must not abort the parse, so a failed reservation is left to `push`.
+    let _ = list.try_reserve_exact(scratch.len().saturating_sub(start).saturating_add(more));
+    list.extend(scratch.drain(start..));
+    list
 }
 
 /// A JSON array read element by element onto the end of `items`.
