@@ -4,6 +4,7 @@
 //! when the log sink wants `Info` records; a disabled log never allocates.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
 use crate::compact_str::CompactStr;
@@ -18,7 +19,7 @@ const MAX_LISTED_VALUES: usize = 10;
 
 /// An indented multi-line text that is only written when enabled.
 pub(crate) struct EvaluationLog {
-    text: String,
+    text: ChunkedText,
     indent: usize,
     enabled: bool,
 }
@@ -26,7 +27,7 @@ pub(crate) struct EvaluationLog {
 impl EvaluationLog {
     pub(crate) const fn new(enabled: bool) -> Self {
         Self {
-            text: String::new(),
+            text: ChunkedText { chunks: Vec::new() },
             indent: 0,
             enabled,
         }
@@ -36,7 +37,8 @@ impl EvaluationLog {
         self.enabled
     }
 
-    pub(crate) fn text(&self) -> &str {
+    /// The text written so far.
+    pub(crate) const fn text(&self) -> &ChunkedText {
         &self.text
     }
 
@@ -56,7 +58,7 @@ impl EvaluationLog {
     #[inline]
     pub(crate) fn new_line(&mut self) {
         if self.enabled {
-            self.text.push('\n');
+            self.text.push_str("\n");
             for _ in 0..self.indent {
                 self.text.push_str("  ");
             }
@@ -89,6 +91,57 @@ impl EvaluationLog {
     #[inline(never)]
     fn write(&mut self, args: fmt::Arguments<'_>) {
         let _ = self.text.write_fmt(args);
+    }
+}
+
+/// Bytes per chunk of a [`ChunkedText`].
+const CHUNK_BYTES: usize = 512;
+
+/// Text kept in fixed-size chunks: a long log grows by small blocks and is
+/// never copied, where one growing `String` needs a block of twice its size
+/// beside itself (on a small device's fragmented heap, often not to be had).
+pub(crate) struct ChunkedText {
+    /// Each chunk has `CHUNK_BYTES` of capacity; all but the last are full
+    /// to within a character.
+    chunks: Vec<String>,
+}
+
+impl ChunkedText {
+    fn push_str(&mut self, mut text: &str) {
+        loop {
+            if let Some(chunk) = self.chunks.last_mut() {
+                let room = chunk.capacity() - chunk.len();
+                // A character is never split; the chunk is then left short.
+                let cut = if text.len() <= room {
+                    text.len()
+                } else {
+                    (0..=room)
+                        .rev()
+                        .find(|&at| text.is_char_boundary(at))
+                        .unwrap_or(0)
+                };
+                let (now, later) = text.split_at(cut);
+                chunk.push_str(now);
+                if later.is_empty() {
+                    return;
+                }
+                text = later;
+            }
+            self.chunks.push(String::with_capacity(CHUNK_BYTES));
+        }
+    }
+}
+
+impl Write for ChunkedText {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+impl fmt::Display for ChunkedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.chunks.iter().try_for_each(|chunk| f.write_str(chunk))
     }
 }
 
@@ -196,4 +249,33 @@ fn write_list<'i>(
         write!(f, ", ... <{more} more {noun}>")?;
     }
     f.write_char(']')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn chunked_text_keeps_every_character_whole_and_in_order() {
+        let mut text = ChunkedText { chunks: Vec::new() };
+        let mut expected = String::new();
+        // One-, two-, three- and four-byte characters across chunk borders,
+        // and a piece longer than a chunk.
+        for i in 0..300 {
+            let piece = format!("{i}:é€😀;");
+            text.push_str(&piece);
+            expected.push_str(&piece);
+        }
+        let long = "x".repeat(3 * CHUNK_BYTES + 7);
+        text.push_str(&long);
+        expected.push_str(&long);
+        assert_eq!(format!("{text}"), expected);
+        assert!(
+            text.chunks
+                .iter()
+                .all(|chunk| chunk.capacity() == CHUNK_BYTES)
+        );
+        assert!(text.chunks.len() <= expected.len() / (CHUNK_BYTES - 3) + 1);
+    }
 }
