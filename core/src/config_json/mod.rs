@@ -406,7 +406,7 @@ mod tests {
                 let user = crate::User::new(format!("u{i}"));
                 let details = config.get_value_details("a", "", Some(&user), &NoLog);
                 assert_eq!(details.value, format!("r{i}"));
-                assert_eq!(details.variation_id, Some(&*format!("v{i}")));
+                assert_eq!(details.variation_id.as_deref(), Some(&*format!("v{i}")));
             }
         }
         // Cut short after the list is counted: refused, as any truncated text.
