@@ -247,7 +247,7 @@ fn evaluate(
             let mut out = capture.out.borrow_mut();
             out.u8(0);
             put_value(&mut out, $value(details.value));
-            put_text(&mut out, details.variation_id);
+            put_text(&mut out, details.variation_id.as_deref());
             let error = details.error.as_ref().map(|e| alloc::format!("{e}"));
             put_text(&mut out, error.as_deref());
             out.u8(u8::from(details.matched_targeting_rule.is_some()));
