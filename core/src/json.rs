@@ -907,15 +907,11 @@ pub(crate) fn read_document<'a, T>(
     bytes: &'a [u8],
     mut read: impl FnMut(&mut Reader<'a>) -> Result<T>,
 ) -> Result<T> {
-    let mut read_all = |text: &'a str| {
-        let mut reader = Reader::new(text);
-        let value = read(&mut reader)?;
-        reader.end().map(|()| value)
-    };
     let utf8_error = match core::str::from_utf8(bytes) {
-        Ok(text) => return read_all(text),
+        Ok(text) => return read_text(text, read),
         Err(error) => error,
     };
+    let mut read_all = |text: &'a str| read_text(text, &mut read);
     let valid = bytes
         .get(..utf8_error.valid_up_to())
         .and_then(|valid| core::str::from_utf8(valid).ok())
@@ -932,6 +928,17 @@ pub(crate) fn read_document<'a, T>(
             utf8_error.valid_up_to(),
         )),
     }
+}
+
+/// Reads a whole document from text already known to be UTF-8 (a caller
+/// that checked it does not pay for a second check).
+pub(crate) fn read_text<'a, T>(
+    text: &'a str,
+    mut read: impl FnMut(&mut Reader<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut reader = Reader::new(text);
+    let value = read(&mut reader)?;
+    reader.end().map(|()| value)
 }
 
 /// An object member's name as [`Reader::next_member`] reads it.

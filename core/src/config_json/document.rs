@@ -85,6 +85,15 @@ pub(super) fn read_document(json: &[u8], overrides: bool) -> Result<Document<'_>
     document.map_err(|error| ParseError::from_json(&error, json))
 }
 
+/// [`read_document`] of text already checked as UTF-8.
+pub(super) fn read_text_document(json: &str, overrides: bool) -> Result<Document<'_>, ParseError> {
+    let mut scratch = Scratch::default();
+    let document = json::read_text(json, |reader| {
+        read_top_level(reader, &mut scratch, overrides)
+    });
+    document.map_err(|error| ParseError::from_json(&error, json.as_bytes()))
+}
+
 fn read_top_level<'a>(
     reader: &mut Reader<'a>,
     scratch: &mut Scratch<'a>,

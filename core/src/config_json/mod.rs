@@ -20,7 +20,7 @@ use crate::config::{Config, Origin, Preferences, Served, Setting, StoredValue};
 use crate::json::{ErrorClass, JsonError};
 use crate::user::AttributeKey;
 use crate::value::{OwnedValue, SettingType};
-use document::{Document, read_document};
+use document::{Document, read_document, read_text_document};
 
 /// Why a config JSON (or override file) was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,6 +107,26 @@ impl Config {
     /// fail the parse: that setting reports them when it is evaluated.
     pub fn parse(json: &[u8]) -> Result<Self, ParseError> {
         read_document(json, false).map(Document::into_config)
+    }
+
+    /// [`Config::parse`] of text its caller already checked as UTF-8 (a
+    /// response body kept as the config's text is checked once, not twice).
+    pub(crate) fn parse_text(json: &str) -> Result<Self, ParseError> {
+        read_text_document(json, false).map(Document::into_config)
+    }
+
+    /// Why `json`, which is not UTF-8, is no config: the problem the parser
+    /// meets first, the bad bytes or something before them.
+    pub(crate) fn parse_error_of(json: &[u8]) -> ParseError {
+        match read_document(json, false) {
+            Err(error) => error,
+            Ok(_) => ParseError {
+                kind: ParseErrorKind::Syntax,
+                line: 0,
+                column: 0,
+                detail: "invalid unicode code point".into(),
+            },
+        }
     }
 
     /// Parses a flag-override document: either the simple format

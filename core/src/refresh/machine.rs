@@ -618,8 +618,13 @@ impl Refresher {
         requests: u8,
         sink: &dyn LogSink,
     ) -> FetchStep {
-        let config = match Config::parse(body.bytes()) {
-            Ok(config) => config,
+        // UTF-8 is checked once, here; the parser reads the checked text.
+        let parsed = match body.into_text() {
+            Ok(text) => Config::parse_text(text.as_str()).map(|config| (config, text)),
+            Err(bytes) => Err(Config::parse_error_of(bytes.bytes())),
+        };
+        let (config, text) = match parsed {
+            Ok(parsed) => parsed,
             Err(error) => {
                 return FetchStep::Done(self.fail(RefreshError::InvalidBody(error), sink));
             }
@@ -634,7 +639,7 @@ impl Refresher {
         self.entry = Some(CacheEntry {
             fetch_time_ms: unix_ms,
             etag: storable_etag(etag).into(),
-            config_json: body.into_text(),
+            config_json: text.into_boxed_str(),
         });
         self.fresh_until = self.fresh_for_a_period(now, 0);
         let payload = self.entry.as_ref().map(CacheEntry::payload);
@@ -829,7 +834,7 @@ enum Body<'a> {
     Owned(Vec<u8>),
 }
 
-impl Body<'_> {
+impl<'a> Body<'a> {
     fn bytes(&self) -> &[u8] {
         match self {
             Self::Borrowed(bytes) => bytes,
@@ -837,14 +842,39 @@ impl Body<'_> {
         }
     }
 
-    /// The body as text; an owned UTF-8 body is reused, not copied.
-    fn into_text(self) -> Box<str> {
+    /// The body as text, checked as UTF-8 (the one check it gets); the body
+    /// back when it is not UTF-8.
+    fn into_text(self) -> Result<Text<'a>, Self> {
         match self {
-            Self::Borrowed(bytes) => String::from_utf8_lossy(bytes).into(),
-            Self::Owned(bytes) => String::from_utf8(bytes).map_or_else(
-                |error| String::from_utf8_lossy(error.as_bytes()).into(),
-                String::into_boxed_str,
-            ),
+            Self::Borrowed(bytes) => core::str::from_utf8(bytes)
+                .map(Text::Borrowed)
+                .map_err(|_| Self::Borrowed(bytes)),
+            Self::Owned(bytes) => String::from_utf8(bytes)
+                .map(Text::Owned)
+                .map_err(|error| Self::Owned(error.into_bytes())),
+        }
+    }
+}
+
+/// A body checked as UTF-8.
+enum Text<'a> {
+    Borrowed(&'a str),
+    Owned(String),
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Borrowed(text) => text,
+            Self::Owned(text) => text,
+        }
+    }
+
+    /// The text to keep; an owned body is reused, not copied.
+    fn into_boxed_str(self) -> Box<str> {
+        match self {
+            Self::Borrowed(text) => text.into(),
+            Self::Owned(text) => text.into_boxed_str(),
         }
     }
 }
@@ -1206,6 +1236,33 @@ mod tests {
             assert_eq!(sink.ids(), [id], "status {status}");
             assert_eq!(r.entry().unwrap().etag(), "\"v1\"");
             assert_eq!(r.entry().unwrap().fetch_time_ms(), unix(2_000));
+        }
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_an_invalid_body_and_changes_nothing() {
+        for owned in [false, true] {
+            let mut r = refresher(RefreshOptions::new(PollingMode::Manual));
+            fetch_ok(&mut r, 2_000, "\"v1\"", CONFIG_A);
+            r.start_fetch(at(3_000), &NoLog).unwrap();
+            let body = b"{\"f\":{\"flag\":{\"t\":1,\"v\":{\"s\":\"\xff\"}}}}";
+            let update = done(if owned {
+                r.handle_owned_response(
+                    at(3_000),
+                    unix(3_000),
+                    200,
+                    Some("e2"),
+                    body.to_vec(),
+                    &NoLog,
+                )
+            } else {
+                respond(&mut r, 3_000, 200, Some("e2"), body)
+            });
+            let Err(RefreshError::InvalidBody(error)) = update.result else {
+                panic!("{:?}", update.result);
+            };
+            assert_eq!((error.line(), error.column()), (1, 31), "{error}");
+            assert_eq!(r.entry().unwrap().etag(), "\"v1\"");
         }
     }
 
