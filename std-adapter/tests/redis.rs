@@ -404,14 +404,10 @@ fn an_unreachable_redis_at_start_is_logged_and_not_fatal() {
     cdn.set_config(&greeting_config(&cdn.base_url(), "Hello"));
     let key = sdk_key("redis_unreachable_online");
     let cache = redis_cache(&url);
-    let started = Instant::now();
-    let client =
-        Client::get(&key, common::options(&cdn).with_cache(cache.clone())).expect("client");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "a down Redis held up Client::get for {:?}",
-        started.elapsed()
-    );
+    // A down Redis must not hold up Client::get (its timeouts are 300 ms;
+    // a hang past `WAIT` fails).
+    let (get_key, options) = (key.clone(), common::options(&cdn).with_cache(cache.clone()));
+    let client = common::within_wait(move || Client::get(&get_key, options)).expect("client");
     assert_eq!(client.force_refresh(), Ok(Fetched::New));
     assert_eq!(client.get_value("greeting", String::new(), None), "Hello");
     let read_errors = logger.matching(&format!(
@@ -465,9 +461,8 @@ fn a_kept_connection_survives_a_restart_of_redis() {
     assert_eq!(server.get("k"), Some("two".to_owned()));
     // Down: an error, quickly, and no panic.
     server.stop();
-    let started = Instant::now();
-    assert!(cache.read("k").is_err());
-    assert!(started.elapsed() < Duration::from_secs(2));
+    let reader = cache.clone();
+    assert!(common::within_wait(move || reader.read("k").is_err()));
     // A reply error (GET on a list) is an error too, and the connection stays usable.
     assert!(server.restart(), "redis-server did not restart");
     let mut direct = redis::Client::open(server.url())
