@@ -36,7 +36,7 @@ use configcat_bench::{
     sha256_inputs, std_client, std_for_each, std_get,
 };
 use configcat_core::{Config, FlagValue, NoLog, User};
-use configcat_std::Client;
+use configcat_std::{Client, FlagDefault};
 use criterion::{BatchSize, Criterion};
 use serde::de::IgnoredAny;
 use sha2::{Digest, Sha256};
@@ -224,7 +224,7 @@ fn std_workload(c: &mut Criterion, workload: &Workload) {
     client.close();
 }
 
-fn std_get_bench<T: for<'a> FlagValue<'a> + Canon + Clone + Default>(
+fn std_get_bench<T: FlagDefault<Output = T> + Canon + Clone>(
     c: &mut Criterion,
     name: &str,
     client: &Client,

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use configcat_core::{Config, FlagValue, NoLog, OwnedValue, User, UserValue, Value};
-use configcat_std::{Client, ClientOptions, FlagOverrides, OverrideBehaviour};
+use configcat_std::{Client, ClientOptions, FlagDefault, FlagOverrides, OverrideBehaviour};
 use serde_json::Value as Json;
 use sha2::Digest;
 
@@ -755,7 +755,7 @@ pub fn std_client(config: &ConfigFile) -> Result<Client, String> {
 
 /// One `get_value` through the std client, folded as one checksum line.
 #[inline]
-pub fn std_get<T: for<'a> FlagValue<'a> + Canon + Clone + Default>(
+pub fn std_get<T: FlagDefault<Output = T> + Canon + Clone>(
     client: &Client,
     key: &str,
     default: &T,

@@ -20,6 +20,7 @@ use configcat_core::{
 };
 
 use crate::EvaluationDetails;
+use crate::flag_default::FlagDefault;
 
 use crate::clock::{Clock, Wake};
 use crate::logging::{DeferredSink, FacadeSink};
@@ -362,15 +363,40 @@ impl Client {
     // ---- reading ---------------------------------------------------------
 
     /// The value of a flag or setting for `user` (or the default user), or
-    /// `default` when it cannot be evaluated. `T` is `bool`, `i64`, `f64` or
-    /// `String`; asking for a type the setting does not hold returns `default`
-    /// (an `i64` setting may be read as `f64`).
-    pub fn get_value<T: for<'a> FlagValue<'a> + Default>(
+    /// `default` when it cannot be evaluated.
+    ///
+    /// The default's type is the type the setting is read as ([`FlagDefault`]):
+    /// `bool`, `i64`, `f64`, `String` or `&str`, and the value comes back as
+    /// that type (a `String` for a `&str` default). Asking for a type the
+    /// setting does not hold returns `default` (an `i64` setting may be read
+    /// as `f64`).
+    ///
+    /// ```
+    /// use configcat_std::{Client, ClientOptions, FlagOverrides, OverrideBehaviour};
+    ///
+    /// let overrides = FlagOverrides::from_map(
+    ///     [("greeting", "Szia".into()), ("pageSize", 50_i64.into())],
+    ///     OverrideBehaviour::LocalOnly,
+    /// );
+    /// let client = Client::get(
+    ///     "configcat-sdk-1/DOCTEST-GET-VALUE-0001/1234567890123456789012",
+    ///     ClientOptions::default().with_flag_overrides(overrides),
+    /// )?;
+    /// let greeting: String = client.get_value("greeting", "hello", None);
+    /// assert_eq!(greeting, "Szia");
+    /// assert_eq!(client.get_value("pageSize", 20_i64, None), 50);
+    /// assert_eq!(client.get_value("pageSize", 20.0, None), 50.0); // a whole number as f64
+    /// assert_eq!(client.get_value("missing", "hello", None), "hello");
+    /// assert!(!client.get_value("greeting", false, None)); // text is not a bool: the default
+    /// client.close();
+    /// # Ok::<(), configcat_std::ClientError>(())
+    /// ```
+    pub fn get_value<T: FlagDefault>(
         &self,
         key: &str,
         mut default: T,
         user: Option<&User>,
-    ) -> T {
+    ) -> T::Output {
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
             return self.get_value_through_details(key, default, user);
         }
@@ -382,39 +408,40 @@ impl Client {
         // with its environment made every read stall on a narrow store.
         let default = &mut default;
         self.inner.published.read(|snapshot, default_user| {
-            let default = core::mem::take(default);
-            match &snapshot.effective {
+            let default = core::mem::take(default).lend();
+            T::finish(match &snapshot.effective {
                 Some(config) => config.get_value(key, default, user.or(default_user), sink),
                 None => {
                     self.report_config_missing(key, Some(default.as_value()));
                     default
                 }
-            }
+            })
         })
     }
 
     /// `get_value` when hooks want every evaluation's details. Out of line:
     /// inlined, the details' frame and spills were paid by every read.
     #[inline(never)]
-    fn get_value_through_details<T: for<'a> FlagValue<'a>>(
+    fn get_value_through_details<T: FlagDefault>(
         &self,
         key: &str,
         default: T,
         user: Option<&User>,
-    ) -> T {
+    ) -> T::Output {
         self.get_value_details(key, default, user).value
     }
 
     /// Evaluates like [`Client::get_value`] and tells how the value was reached.
-    pub fn get_value_details<T: for<'a> FlagValue<'a>>(
+    pub fn get_value_details<T: FlagDefault>(
         &self,
         key: &str,
         default: T,
         user: Option<&User>,
-    ) -> EvaluationDetails<T> {
+    ) -> EvaluationDetails<T::Output> {
         self.ensure_fresh();
         let details = self.inner.published.read(|snapshot, default_user| {
             let user = user.or(default_user);
+            let default = default.lend();
             let details = match &snapshot.effective {
                 Some(config) => {
                     let mut details = config.get_value_details(key, default, user, &self.sink());
@@ -430,7 +457,7 @@ impl Client {
                     )
                 }
             };
-            with_user(details, user).into_owned()
+            with_user(details.map(T::finish), user).into_owned()
         });
         if self.inner.options.hooks.has_flag_evaluated_hooks() {
             let owned = details.map_ref(|value| Some(value.as_value().to_owned_value()));

@@ -66,7 +66,8 @@
 //! ## Reading flags
 //!
 //! - [`Client::get_value`]`(key, default, user)` returns the value as the
-//!   default's type: `bool`, `i64`, `f64` or `String`. A setting of another
+//!   default's type: `bool`, `i64`, `f64` or `String`, and a `String` for a
+//!   `&str` default ([`FlagDefault`]). A setting of another
 //!   type returns the default (with error 2001 logged); a whole number
 //!   setting may be read as `f64`, a decimal one never as `i64`.
 //! - [`Client::get_value_details`] also returns the variation id, whether
@@ -436,6 +437,7 @@
 mod cache;
 mod client;
 mod clock;
+mod flag_default;
 mod hooks;
 mod logging;
 mod off_thread;
@@ -476,6 +478,7 @@ pub use configcat_core::{
 /// # Ok::<(), configcat_std::ClientError>(())
 /// ```
 pub type EvaluationDetails<T> = configcat_core::EvaluationDetails<'static, T>;
+pub use flag_default::FlagDefault;
 pub use hooks::Hooks;
 pub use logging::LOG_TARGET;
 pub use off_thread::OffThread;

@@ -11,10 +11,10 @@ use open_feature::{
 };
 
 use configcat_core::refresh::CacheState;
-use configcat_core::{FlagError, FlagValue, User, UserValue};
+use configcat_core::{FlagError, User, UserValue};
 
-use crate::EvaluationDetails;
 use crate::client::Client;
+use crate::{EvaluationDetails, FlagDefault};
 
 /// How long [`FeatureProvider::initialize`] waits for the first config by default.
 const DEFAULT_INIT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -145,7 +145,7 @@ impl ConfigCatProvider {
         Some(user)
     }
 
-    fn evaluate<T: for<'a> FlagValue<'a>>(
+    fn evaluate<T: FlagDefault<Output = T>>(
         &self,
         key: &str,
         default: T,

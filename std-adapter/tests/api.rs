@@ -222,6 +222,89 @@ fn typed_reads_and_their_details() {
 }
 
 #[test]
+fn a_str_default_reads_text_as_a_string() {
+    let key = sdk_key("str_default");
+    let cdn = CdnStandIn::start().unwrap();
+    cdn.set_config(&rich_config(&cdn.base_url()));
+    let client = Client::get(&key, options(&cdn)).unwrap();
+
+    // No config yet: the default, as a `String`.
+    let before: String = client.get_value("greeting", "hi", None);
+    assert_eq!(before, "hi");
+    let missing = client.get_value_details("greeting", "hi", None);
+    assert_eq!(
+        (missing.value.as_str(), missing.error),
+        ("hi", Some(FlagError::ConfigJsonMissing))
+    );
+
+    assert_eq!(client.force_refresh(), Ok(Fetched::New));
+    let greeting: String = client.get_value("greeting", "hi", None);
+    assert_eq!(greeting, "hello");
+    let jane = User::new("u").with_email("jane@example.com");
+    assert_eq!(
+        client.get_value("greeting", "hi", Some(&jane)),
+        "hello jane"
+    );
+    // A default borrowed from a local `String` that dies before the value.
+    let value = {
+        let default = String::from("local");
+        client.get_value("greeting", default.as_str(), Some(&jane))
+    };
+    assert_eq!(value, "hello jane");
+
+    let details = client.get_value_details("greeting", "hi", Some(&jane));
+    assert_eq!(details.value, "hello jane");
+    assert_eq!(details.variation_id.as_deref(), Some("v-jane"));
+    assert_eq!(details.matched_targeting_rule_index, Some(1));
+    assert!(!details.is_default_value);
+
+    // Missing key and other types: the default, with the reason.
+    assert_eq!(client.get_value("nope", "hi", None), "hi");
+    let unknown = client.get_value_details("nope", "hi", None);
+    assert_eq!(unknown.value, "hi");
+    assert!(matches!(
+        unknown.error,
+        Some(FlagError::SettingNotFound { .. })
+    ));
+    assert_eq!(client.get_value("count", "hi", None), "hi");
+    let mismatch = client.get_value_details("enabled", "hi", None);
+    assert_eq!(mismatch.value, "hi");
+    assert!(matches!(
+        mismatch.error,
+        Some(FlagError::TypeMismatch {
+            setting_type: SettingType::Bool,
+            requested: "text"
+        })
+    ));
+
+    // With an evaluation hook, reads go through the details: the same values.
+    let evaluated = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&evaluated);
+    let hooked = Client::get(
+        &sdk_key("str_default_hooked"),
+        options(&cdn).with_hooks(Hooks::default().on_flag_evaluated(move |details| {
+            seen.lock().unwrap().push(details.value.clone());
+        })),
+    )
+    .unwrap();
+    assert_eq!(hooked.force_refresh(), Ok(Fetched::New));
+    assert_eq!(
+        hooked.get_value("greeting", "hi", Some(&jane)),
+        "hello jane"
+    );
+    assert_eq!(hooked.get_value("count", "hi", None), "hi");
+    assert_eq!(
+        *evaluated.lock().unwrap(),
+        [
+            Some(OwnedValue::Text("hello jane".into())),
+            Some(OwnedValue::Text("hi".into()))
+        ]
+    );
+    hooked.close();
+    client.close();
+}
+
+#[test]
 fn get_key_and_value_finds_every_variation_id() {
     let key = sdk_key("key_and_value");
     let cdn = CdnStandIn::start().unwrap();
