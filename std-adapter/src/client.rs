@@ -409,13 +409,15 @@ impl Client {
         let default = &mut default;
         self.inner.published.read(|snapshot, default_user| {
             let default = core::mem::take(default).lend();
-            T::finish(match &snapshot.effective {
-                Some(config) => config.get_value(key, default, user.or(default_user), sink),
+            match &snapshot.effective {
+                Some(config) => {
+                    T::finish(config.get_value(key, default, user.or(default_user), sink))
+                }
                 None => {
                     self.report_config_missing(key, Some(default.as_value()));
-                    default
+                    T::finish(default)
                 }
-            })
+            }
         })
     }
 
