@@ -122,6 +122,57 @@ fn evaluation_log_suites() {
     finish(problems);
 }
 
+/// The matched rule's and % option's `Display` is the text the log suites'
+/// expected logs (ConfigCat's own) print for them: each condition, the THEN
+/// part, and the option the hash selects, numbered from 1.
+#[test]
+fn matched_rule_and_option_display_the_logs_text() {
+    let Some(dir) = configcat_conformance::data_dir() else {
+        return;
+    };
+    let mut problems = Vec::new();
+    let (mut rules, mut options) = (0, 0);
+    for suite in &log_suites(&dir) {
+        let config = load_config(&suite.config);
+        for case in &suite.cases {
+            let details = config.evaluate(&case.key, case.user.as_ref(), &NoLog);
+            let log = &case.expected_log;
+            if let Some(rule) = &details.matched_targeting_rule {
+                rules += 1;
+                let text = rule.to_string();
+                let (conditions, then) = text.rsplit_once(" THEN ").unwrap_or((&text, ""));
+                let mut parts = conditions.split(" AND ");
+                let first = parts.next().unwrap_or_default();
+                let mut expected = vec![format!("- {first}"), format!("THEN {then} => MATCH")];
+                expected.extend(parts.map(|part| format!("AND {part}")));
+                for part in expected {
+                    if !log.contains(&part) {
+                        problems.push(format!(
+                            "{}: rule {text:?}: the log has no {part:?}",
+                            case.id
+                        ));
+                    }
+                }
+            }
+            if let Some(option) = &details.matched_percentage_option {
+                options += 1;
+                let part = format!("selects {option}.");
+                if !log.contains(&part) {
+                    problems.push(format!("{}: the log has no {part:?}", case.id));
+                }
+            }
+        }
+    }
+    configcat_conformance::report(&format!(
+        "matched rule / % option text: {rules} rules, {options} options found in the expected logs"
+    ));
+    assert!(
+        rules > 0 && options > 0,
+        "the suites match rules and options"
+    );
+    finish(problems);
+}
+
 #[test]
 fn other_fixtures() {
     let Some(dir) = configcat_conformance::data_dir() else {

@@ -214,7 +214,26 @@ impl Setting {
 }
 
 /// One targeting rule: conditions joined by AND, then a value or % options.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Its conditions live in its setting (one list for all of a setting's
+/// rules); the rule that matched an evaluation comes with them as a
+/// [`MatchedTargetingRule`](crate::MatchedTargetingRule), whose `Display`
+/// writes the rule as the evaluation log does. `Debug` shows what the rule
+/// serves:
+///
+/// ```
+/// use configcat_core::Config;
+///
+/// let config = Config::parse(br#"{"f":{"beta":{"t":0,"v":{"b":false},
+///     "r":[{"c":[{"u":{"a":"Email","c":2,"l":["@example.com"]}}],"s":{"v":{"b":true},"i":"on"}}]}}}"#)?;
+/// let rule = &config.setting("beta").expect("a setting").targeting_rules()[0];
+/// assert_eq!(
+///     format!("{rule:?}"),
+///     r#"TargetingRule { condition_count: 1, served_value: Bool(true), variation_id: Some("on") }"#
+/// );
+/// # Ok::<(), configcat_core::ParseError>(())
+/// ```
+#[derive(Clone, PartialEq)]
 pub struct TargetingRule {
     /// Where the rule's conditions start in its setting's `conditions`.
     pub(crate) first_condition: u32,
@@ -257,6 +276,35 @@ impl TargetingRule {
     }
 }
 
+/// What the rule serves, through the public accessors (the internals are
+/// offsets into the setting's condition list).
+impl fmt::Debug for TargetingRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("TargetingRule");
+        debug.field("condition_count", &self.condition_count);
+        match &self.then {
+            RuleOutcome::Value(served) => debug
+                .field("served_value", &DebugStored(&served.value))
+                .field("variation_id", &self.variation_id()),
+            RuleOutcome::PercentageOptions(options) => debug.field("percentage_options", options),
+            RuleOutcome::Missing => debug.field("served_value", &format_args!("<missing>")),
+        };
+        debug.finish()
+    }
+}
+
+/// A stored value in `Debug` as its [`Value`], or `<invalid value>`.
+struct DebugStored<'a>(&'a StoredValue);
+
+impl fmt::Debug for DebugStored<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.value() {
+            Some(value) => value.fmt(f),
+            None => f.write_str("<invalid value>"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RuleOutcome {
     Value(Served),
@@ -266,10 +314,25 @@ pub(crate) enum RuleOutcome {
 }
 
 /// One % option: a share of users and the value they get.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The option an evaluation chose comes as a
+/// [`MatchedPercentageOption`](crate::MatchedPercentageOption), whose
+/// `Display` writes it as the evaluation log does.
+#[derive(Clone, PartialEq)]
 pub struct PercentageOption {
     pub(crate) percentage: i64,
     pub(crate) served: Served,
+}
+
+/// The share, the value and the variation id.
+impl fmt::Debug for PercentageOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PercentageOption")
+            .field("percentage", &self.percentage)
+            .field("value", &DebugStored(&self.served.value))
+            .field("variation_id", &self.variation_id())
+            .finish()
+    }
 }
 
 impl PercentageOption {

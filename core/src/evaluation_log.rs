@@ -9,7 +9,8 @@ use core::fmt::{self, Write};
 
 use crate::compact_str::CompactStr;
 use crate::config::{
-    ComparisonValue, Condition, Origin, PrerequisiteCondition, SegmentCondition, UserCondition,
+    ComparisonValue, Condition, Origin, PercentageOption, PrerequisiteCondition, RuleOutcome,
+    SegmentCondition, UserCondition,
 };
 use crate::date_time::write_iso_utc;
 use crate::number::write_js_number;
@@ -142,6 +143,60 @@ impl Write for ChunkedText {
 impl fmt::Display for ChunkedText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.chunks.iter().try_for_each(|chunk| f.write_str(chunk))
+    }
+}
+
+/// A targeting rule as the log shows it, without the results:
+/// `IF <condition> AND <condition> THEN '<value>'` (or `THEN % options`).
+/// The log writes the same parts with the results between them; this one
+/// line is what a matched rule's `Display` writes.
+pub(crate) struct RuleText<'a> {
+    pub(crate) conditions: &'a [Condition],
+    pub(crate) origin: Option<&'a Origin>,
+    pub(crate) then: &'a RuleOutcome,
+}
+
+impl fmt::Display for RuleText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, condition) in self.conditions.iter().enumerate() {
+            f.write_str(if index == 0 { "IF " } else { "AND " })?;
+            ConditionText {
+                condition,
+                origin: self.origin,
+            }
+            .fmt(f)?;
+            f.write_char(' ')?;
+        }
+        self.then.fmt(f)
+    }
+}
+
+/// The THEN part of a rule: `THEN '<value>'` or `THEN % options`.
+impl fmt::Display for RuleOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(served) => write!(f, "THEN '{}'", served.value),
+            Self::PercentageOptions(_) | Self::Missing => f.write_str("THEN % options"),
+        }
+    }
+}
+
+/// A % option as the log names the one it selects: `% option 2 (25%), 'Falcon'`,
+/// numbered from 1 as in ConfigCat's logs.
+pub(crate) struct PercentageOptionText<'a> {
+    pub(crate) index: usize,
+    pub(crate) option: &'a PercentageOption,
+}
+
+impl fmt::Display for PercentageOptionText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "% option {} ({}%), '{}'",
+            self.index.saturating_add(1),
+            self.option.percentage,
+            self.option.served.value
+        )
     }
 }
 

@@ -54,7 +54,10 @@ pub use config::{
     Config, PercentageOption, Preferences, RedirectMode, Segment, Setting, TargetingRule,
 };
 pub use config_json::{ParseError, ParseErrorKind};
-pub use evaluate::{EvaluationDetails, FlagError, MAX_PREREQUISITE_DEPTH};
+pub use evaluate::{
+    EvaluationDetails, FlagError, MAX_PREREQUISITE_DEPTH, MatchedPercentageOption,
+    MatchedTargetingRule,
+};
 pub use log_event::{EventId, LogLevel, LogSink, NoLog};
 pub use overrides::OverrideBehaviour;
 pub use user::{COUNTRY, EMAIL, IDENTIFIER, User, UserValue};

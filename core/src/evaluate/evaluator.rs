@@ -13,7 +13,9 @@ use crate::config::{
     Condition, ConditionDefect, Config, Origin, PercentageOption, RuleOutcome, SegmentCondition,
     Served, Setting, TargetingRule, UserCondition,
 };
-use crate::evaluation_log::{ConditionText, EvaluationLog, SegmentConditionText};
+use crate::evaluation_log::{
+    ConditionText, EvaluationLog, PercentageOptionText, SegmentConditionText,
+};
 use crate::hashing::{Sha256Digest, confidential_hash, percentage_bucket};
 use crate::log_event::{EventId, LogLevel, LogSink};
 use crate::semver::Version;
@@ -371,10 +373,8 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             cumulative = cumulative.saturating_add(option.percentage);
             if i64::from(bucket) < cumulative {
                 self.log.line(format_args!(
-                    "- Hash value {bucket} selects % option {} ({}%), '{}'.",
-                    index + 1,
-                    option.percentage,
-                    option.served.value
+                    "- Hash value {bucket} selects {}.",
+                    PercentageOptionText { index, option }
                 ));
                 return Ok(PercentageResult::Selected(index, option));
             }
@@ -499,12 +499,7 @@ impl<'c, 'u> Evaluator<'c, 'u> {
             } else {
                 self.log.append(format_args!(" "));
             }
-            match &rule.then {
-                RuleOutcome::Value(served) => {
-                    self.log.append(format_args!("THEN '{}' => ", served.value))
-                }
-                _ => self.log.append(format_args!("THEN % options => ")),
-            }
+            self.log.append(format_args!("{} => ", rule.then));
             match &result {
                 ConditionResult::Matched(true) => {
                     self.log.append(format_args!("MATCH, applying rule"))

@@ -6,6 +6,7 @@
 //! touch the heap (text results are borrowed from the config).
 
 mod evaluator;
+mod matched;
 mod text_search;
 mod user_condition;
 
@@ -21,6 +22,7 @@ use crate::log_event::{EventId, LogLevel, LogSink, emit};
 use crate::user::User;
 use crate::value::{FlagValue, OwnedValue, SettingType, Value};
 use evaluator::Evaluator;
+pub use matched::{MatchedPercentageOption, MatchedTargetingRule};
 
 /// How deep prerequisite flags may nest. Bounded so that a hostile config
 /// cannot exhaust the stack (small on microcontrollers); real configs use a few levels.
@@ -182,14 +184,22 @@ pub struct EvaluationDetails<'a, T> {
     /// When the evaluated config was fetched (or last confirmed by the CDN),
     /// in Unix milliseconds; set by the clients, which know it.
     pub fetch_time_ms: Option<u64>,
-    /// The targeting rule that matched, if any.
-    pub matched_targeting_rule: Option<Cow<'a, TargetingRule>>,
-    /// Index of the matched rule in the setting's rules (0-based).
+    /// The targeting rule that matched, if any; `Display` writes it as the
+    /// evaluation log does (`IF User.Email ... THEN 'true'`).
+    pub matched_targeting_rule: Option<MatchedTargetingRule<'a>>,
+    /// Index of the matched rule in the setting's rules (0-based, as in
+    /// [`Setting::targeting_rules`](crate::Setting::targeting_rules)).
     pub matched_targeting_rule_index: Option<usize>,
-    /// The % option that was chosen, if any (inside the matched rule or the setting's).
-    pub matched_percentage_option: Option<Cow<'a, PercentageOption>>,
-    /// Index of the chosen % option in its list (0-based; the evaluation
-    /// log numbers them from 1).
+    /// The % option that was chosen, if any (inside the matched rule or the
+    /// setting's); `Display` writes it as the evaluation log does
+    /// (`% option 2 (25%), 'Falcon'`).
+    pub matched_percentage_option: Option<MatchedPercentageOption<'a>>,
+    /// Index of the chosen % option in its list (0-based, as in
+    /// [`Setting::percentage_options`](crate::Setting::percentage_options)
+    /// and [`TargetingRule::percentage_options`]). The evaluation log and
+    /// the option's `Display` number options from 1 (`% option 2` is index
+    /// 1), as ConfigCat's logs do; ConfigCat's SDKs give no index in their
+    /// details, only the option itself.
     pub matched_percentage_option_index: Option<usize>,
 }
 
@@ -262,11 +272,11 @@ impl<'a, T> EvaluationDetails<'a, T> {
             fetch_time_ms: self.fetch_time_ms,
             matched_targeting_rule: self
                 .matched_targeting_rule
-                .map(|rule| Cow::Owned(rule.into_owned())),
+                .map(MatchedTargetingRule::into_owned),
             matched_targeting_rule_index: self.matched_targeting_rule_index,
             matched_percentage_option: self
                 .matched_percentage_option
-                .map(|option| Cow::Owned(option.into_owned())),
+                .map(MatchedPercentageOption::into_owned),
             matched_percentage_option_index: self.matched_percentage_option_index,
         }
     }
@@ -370,7 +380,7 @@ impl Config {
         }
         match self.evaluate_root(setting, user, sink, Some(default.as_value())) {
             Ok(outcome) => match T::from_value(outcome.value) {
-                Some(value) => details_of(&setting.key, value, outcome),
+                Some(value) => details_of(self, setting, value, outcome),
                 None => {
                     let error = FlagError::InvalidServedValue;
                     report_failure(sink, key, &error, Some(default.as_value()));
@@ -405,7 +415,7 @@ impl Config {
         sink: &dyn LogSink,
     ) -> EvaluationDetails<'a, Option<Value<'a>>> {
         match self.evaluate_root(setting, user, sink, None) {
-            Ok(outcome) => details_of(&setting.key, Some(outcome.value), outcome),
+            Ok(outcome) => details_of(self, setting, Some(outcome.value), outcome),
             Err(error) => {
                 report_failure(sink, &setting.key, &error, None);
                 EvaluationDetails::defaulted(&*setting.key, None, error)
@@ -585,9 +595,14 @@ fn not_found<'a, T>(key: &str, value: T) -> EvaluationDetails<'a, T> {
     EvaluationDetails::defaulted(String::from(key), value, error)
 }
 
-fn details_of<'a, T>(key: &'a str, value: T, outcome: Outcome<'a>) -> EvaluationDetails<'a, T> {
+fn details_of<'a, T>(
+    config: &'a Config,
+    setting: &'a Setting,
+    value: T,
+    outcome: Outcome<'a>,
+) -> EvaluationDetails<'a, T> {
     EvaluationDetails {
-        key: Cow::Borrowed(key),
+        key: Cow::Borrowed(&setting.key),
         value,
         variation_id: outcome
             .variation_id
@@ -596,9 +611,17 @@ fn details_of<'a, T>(key: &'a str, value: T, outcome: Outcome<'a>) -> Evaluation
         error: None,
         user: None,
         fetch_time_ms: None,
-        matched_targeting_rule: outcome.rule.map(|(_, rule)| Cow::Borrowed(rule)),
+        matched_targeting_rule: outcome.rule.map(|(_, rule)| {
+            MatchedTargetingRule::in_config(
+                rule,
+                setting.conditions_of(rule),
+                config.origin(setting),
+            )
+        }),
         matched_targeting_rule_index: outcome.rule.map(|(index, _)| index),
-        matched_percentage_option: outcome.option.map(|(_, option)| Cow::Borrowed(option)),
+        matched_percentage_option: outcome
+            .option
+            .map(|(index, option)| MatchedPercentageOption::in_config(option, index)),
         matched_percentage_option_index: outcome.option.map(|(index, _)| index),
     }
 }
