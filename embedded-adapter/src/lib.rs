@@ -291,9 +291,13 @@ pub use configcat_core::refresh::{
     CacheState, DataGovernance, Fetched, Instant, PollingMode, RefreshError, RefreshOptions,
     SdkKeyError, TransportErrorKind,
 };
+// Every core type this crate's API names, so that this crate is the one
+// dependency an application needs (`tests/one_crate.rs` names them all).
 pub use configcat_core::{
-    Config, EvaluationDetails, EventId, FlagError, FlagValue, LogLevel, LogSink, NoLog, OwnedValue,
-    PercentageOption, SettingType, TargetingRule, User, UserValue, Value,
+    Config, EvaluationDetails, EventId, FlagError, FlagValue, LogLevel, LogSink,
+    MatchedPercentageOption, MatchedTargetingRule, NoLog, OverrideBehaviour, OwnedValue,
+    ParseError, ParseErrorKind, PercentageOption, Preferences, RedirectMode, Setting, SettingType,
+    TargetingRule, User, UserValue, Value,
 };
 #[cfg(feature = "defmt")]
 pub use logging::DefmtSink;

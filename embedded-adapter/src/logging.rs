@@ -2,8 +2,8 @@
 //!
 //! Both sinks write ConfigCat's numeric event id first (`[1103] ...`), as
 //! the std adapter does, so a device log and a server log read the same.
-//! Without either feature, pass [`NoLog`](configcat_core::NoLog) or your own
-//! [`LogSink`](configcat_core::LogSink).
+//! Without either feature, pass [`NoLog`](crate::NoLog) or your own
+//! [`LogSink`](crate::LogSink).
 
 /// The `log` target of every record [`LogFacadeSink`] writes (the std adapter's too).
 #[cfg(feature = "log")]
@@ -51,7 +51,7 @@ impl configcat_core::LogSink for LogFacadeSink {
 /// below it are neither built nor sent. The default, [`LogLevel::Warning`],
 /// keeps the evaluation log (info level, and long) off the wire.
 ///
-/// [`LogLevel::Warning`]: configcat_core::LogLevel::Warning
+/// [`LogLevel::Warning`]: crate::LogLevel::Warning
 #[cfg(feature = "defmt")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DefmtSink {

@@ -38,6 +38,19 @@ const OVERRIDE_FILE_CHECK_INTERVAL: Duration = Duration::from_millis(200);
 const CLOSE_GRACE: Duration = Duration::from_millis(250);
 
 /// Why a client could not be created.
+///
+/// ```
+/// use configcat_std::{Client, ClientError, ClientOptions, ProxyOptions};
+///
+/// match Client::get("my-sdk-key", ClientOptions::default()) {
+///     Err(ClientError::InvalidSdkKey(error)) => eprintln!("check the SDK key: {error}"),
+///     Err(error) => eprintln!("{error}"),
+///     Ok(client) => client.close(),
+/// }
+/// let proxy = ClientOptions::default().with_proxy(ProxyOptions::new("not a url"));
+/// let refused = Client::get("configcat-sdk-1/DOCTEST-CLIENT-ERROR-1/1234567890123456789012", proxy);
+/// assert!(matches!(refused, Err(ClientError::InvalidProxy(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClientError {

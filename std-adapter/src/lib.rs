@@ -73,7 +73,9 @@
 //! - [`Client::get_value_details`] also returns the variation id, whether
 //!   the default was used and why ([`FlagError`]), the matched targeting
 //!   rule and % option with their indices, the user and the config's fetch
-//!   time ([`EvaluationDetails`]).
+//!   time ([`EvaluationDetails`]). The matched rule and option display as
+//!   the evaluation log writes them ([`MatchedTargetingRule`],
+//!   [`MatchedPercentageOption`]).
 //! - [`Client::get_all_keys`], [`Client::get_all_values`] (a `BTreeMap`,
 //!   ordered by key) and [`Client::get_all_value_details`];
 //!   [`Client::for_each_value`] visits the same values in the config's order
@@ -230,7 +232,7 @@
 //!
 //! [`ConfigCache`] has two methods, `read(key)` and `write(key, payload)`.
 //! The client stores `"<fetch time ms>\n<etag>\n<config json>"` under
-//! `hex(sha1("<sdk key>_config_v6.json_v2"))` (`configcat_core::cache_key`), the format and key of
+//! `hex(sha1("<sdk key>_config_v6.json_v2"))` ([`cache_key`]), the format and key of
 //! ConfigCat's other SDKs, so one shared cache can serve clients in several
 //! languages. The cache is read once per refresh decision (never per flag
 //! read); a failing cache is logged (2200/2201) and the client keeps working
@@ -452,11 +454,40 @@ mod transport;
 pub use cache::{CacheError, ConfigCache, InMemoryCache};
 pub use client::{Client, ClientError};
 pub use clock::{Clock, ManualClock};
+// Every core type this crate's API names, so that this crate is the one
+// dependency an application needs (`tests/one_crate.rs` names them all).
+/// What [`Client::wait_for_ready`] (and the client-ready hook) report: how
+/// much flag data the client has to evaluate with.
+///
+/// ```
+/// use configcat_std::{CacheState, Client, ClientOptions, FlagOverrides, OverrideBehaviour};
+/// use std::time::Duration;
+///
+/// let overrides = FlagOverrides::from_map([("beta", true.into())], OverrideBehaviour::LocalOnly);
+/// let client = Client::get(
+///     "configcat-sdk-1/DOCTEST-CACHE-STATE-01/1234567890123456789012",
+///     ClientOptions::default().with_flag_overrides(overrides),
+/// )?;
+/// match client.wait_for_ready(Duration::from_secs(5)) {
+///     CacheState::NoFlagData => eprintln!("no flags yet: reads return their defaults"),
+///     CacheState::CachedDataOnly => eprintln!("serving a cached config until a download succeeds"),
+///     CacheState::UpToDate | CacheState::LocalOverridesOnly => {}
+///     _ => {} // non-exhaustive: later versions may tell more
+/// }
+/// assert_eq!(client.wait_for_ready(Duration::ZERO), CacheState::LocalOverridesOnly);
+/// client.close();
+/// # Ok::<(), configcat_std::ClientError>(())
+/// ```
+pub use configcat_core::refresh::CacheState;
 pub use configcat_core::refresh::{
-    CacheState, DataGovernance, Fetched, PollingMode, RefreshError, SdkKeyError, TransportErrorKind,
+    DataGovernance, Fetched, PollingMode, RefreshError, RefreshOptions, SdkKeyError,
+    TransportErrorKind, cache_key,
 };
 pub use configcat_core::{
-    Config, FlagError, OverrideBehaviour, OwnedValue, SettingType, User, UserValue, Value,
+    Config, EventId, FlagError, FlagValue, LogLevel, LogSink, MatchedPercentageOption,
+    MatchedTargetingRule, NoLog, OverrideBehaviour, OwnedValue, ParseError, ParseErrorKind,
+    PercentageOption, Preferences, RedirectMode, Setting, SettingType, TargetingRule, User,
+    UserValue, Value,
 };
 /// How a flag's value was reached, owned (the one details shape of
 /// `configcat-core`, in the form that outlives the config it came from).

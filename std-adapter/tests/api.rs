@@ -20,7 +20,7 @@ use std::thread;
 use std::time::Duration;
 
 use configcat_cdn_stand_in::{CdnStandIn, Fault};
-use configcat_core::refresh::cache_key;
+use configcat_std::cache_key;
 use configcat_std::{
     CacheState, Client, ClientError, ClientOptions, ConfigCache, Fetched, FlagError, Hooks,
     InMemoryCache, OwnedValue, SettingType, User,
@@ -494,7 +494,7 @@ fn a_hook_may_close_the_client_from_the_polling_thread() {
     let hooks = {
         let cell = Arc::clone(&cell);
         Hooks::default().on_config_changed(move |config| {
-            let value = config.get_value("flag", String::new(), None, &configcat_core::NoLog);
+            let value = config.get_value("flag", String::new(), None, &configcat_std::NoLog);
             if value != "close" {
                 return;
             }
@@ -530,7 +530,7 @@ fn a_panicking_hook_does_not_stop_the_client() {
         .on_config_changed(|_| panic!("a config-changed hook panicked on purpose"))
         .on_flag_evaluated(|_| panic!("a flag-evaluated hook panicked on purpose"))
         .on_config_changed(move |config| {
-            let value = config.get_value("flag", String::new(), None, &configcat_core::NoLog);
+            let value = config.get_value("flag", String::new(), None, &configcat_std::NoLog);
             let _ = sender.lock().unwrap().send(value);
         });
     let client = Client::get(&key, auto_options(&cdn).with_hooks(hooks)).unwrap();

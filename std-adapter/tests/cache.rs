@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use configcat_cdn_stand_in::{CdnStandIn, Fault};
-use configcat_core::refresh::cache_key;
+use configcat_std::cache_key;
 use configcat_std::{CacheError, CacheState, Client, ConfigCache, Fetched, Hooks, InMemoryCache};
 
 use common::{

@@ -295,7 +295,7 @@ fn an_online_client_writes_and_an_offline_client_in_another_process_reads() {
 
     // The entry is in Redis under the shared key, in the shared format.
     let payload = server
-        .get(&configcat_core::refresh::cache_key(&key))
+        .get(&configcat_std::cache_key(&key))
         .expect("an entry under the shared cache key");
     let mut parts = payload.splitn(3, '\n');
     let fetch_time: u64 = parts
@@ -334,7 +334,7 @@ fn the_client_keeps_serving_while_redis_restarts_and_writes_again_after() {
     let cdn = CdnStandIn::start().expect("cdn");
     cdn.set_config(&greeting_config(&cdn.base_url(), "Hello"));
     let key = sdk_key("redis_restart");
-    let cache_key = configcat_core::refresh::cache_key(&key);
+    let cache_key = configcat_std::cache_key(&key);
     let client = Client::get(
         &key,
         common::auto_options(&cdn).with_cache(redis_cache(&server.url())),
@@ -439,7 +439,7 @@ fn an_unreachable_redis_at_start_is_logged_and_not_fatal() {
     cdn.set_config(&greeting_config(&cdn.base_url(), "Welcome"));
     assert_eq!(client.force_refresh(), Ok(Fetched::New));
     let stored = cache
-        .read(&configcat_core::refresh::cache_key(&key))
+        .read(&configcat_std::cache_key(&key))
         .expect("redis is up")
         .expect("an entry");
     assert!(stored.contains("Welcome"), "{stored}");

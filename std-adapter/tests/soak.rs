@@ -283,7 +283,7 @@ fn hooks(home_url: String) -> Hooks {
             note(|seen| seen.ready_calls += 1);
         })
         .on_config_changed(move |config: &Config| {
-            let nolog = &configcat_core::NoLog;
+            let nolog = &configcat_std::NoLog;
             let n = config.get_value("version", -1_i64, None, nolog);
             let name: String = config.get_value("name", String::new(), None, nolog);
             let published = PUBLISHED.load(Ordering::Acquire);

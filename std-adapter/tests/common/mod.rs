@@ -129,7 +129,7 @@ pub(crate) fn changed_values(key: &'static str) -> (Hooks, Receiver<String>) {
     let (sender, receiver) = mpsc::channel();
     let sender = Mutex::new(sender);
     let hooks = Hooks::default().on_config_changed(move |config| {
-        let value = config.get_value(key, "<missing>".to_owned(), None, &configcat_core::NoLog);
+        let value = config.get_value(key, "<missing>".to_owned(), None, &configcat_std::NoLog);
         if let Ok(sender) = sender.lock() {
             let _ = sender.send(value);
         }
