@@ -778,7 +778,15 @@ impl Client {
     /// how much flag data it has.
     pub fn wait_for_ready(&self, timeout: Duration) -> CacheState {
         if matches!(self.inner.options.polling_mode(), PollingMode::Lazy { .. }) {
-            self.ensure_fresh();
+            // A waiting call: the refresh runs here (or a background one is
+            // waited for), with `serve_stale` too.
+            let due = self
+                .inner
+                .published
+                .read(|snapshot, _| snapshot.refresh_due);
+            if due.is_some_and(|due| due <= self.inner.clock.now()) {
+                self.run_due();
+            }
         }
         self.wait_until_initialized(Some(timeout));
         lock(&self.inner.state)

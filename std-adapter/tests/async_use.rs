@@ -207,6 +207,28 @@ async fn refresh_and_ready(test: &str) {
 }
 
 #[test]
+fn readiness_waits_for_the_first_lazy_fetch_when_serving_stale() {
+    futures_executor::block_on(async {
+        let cdn = CdnStandIn::start().unwrap();
+        cdn.set_config(&text_config(&cdn.base_url(), "flag", "one"));
+        let client = Client::get(
+            &sdk_key("async_lazy_ready"),
+            options(&cdn)
+                .with_lazy_loading(Duration::from_secs(60))
+                .with_serve_stale(true),
+        )
+        .unwrap();
+        assert_eq!(
+            client.wait_for_ready_async(WAIT).await,
+            CacheState::UpToDate
+        );
+        assert_eq!(client.get_value("flag", String::new(), None), "one");
+        assert_eq!(cdn.request_count(), 1);
+        client.close();
+    });
+}
+
+#[test]
 fn the_futures_run_on_a_multi_thread_runtime() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
