@@ -705,14 +705,7 @@ impl Client {
                 .refresher
                 .handle_timeout(self.inner.clock.now(), &deferred);
             if due.is_none() && state.refresher.is_fetching() {
-                let generation = state.generation;
-                while state.generation == generation && !self.is_closed() {
-                    state = self
-                        .inner
-                        .changed
-                        .wait(state)
-                        .unwrap_or_else(PoisonError::into_inner);
-                }
+                state = self.wait_for_fetch_in_flight(state);
             }
             drop(state);
             deferred.replay(&self.sink());
@@ -726,6 +719,23 @@ impl Client {
                 None => return,
             }
         }
+    }
+
+    /// Waits until the fetch in flight ends (or the client closes): a caller
+    /// shares it instead of starting another.
+    fn wait_for_fetch_in_flight<'a>(
+        &self,
+        mut state: MutexGuard<'a, State>,
+    ) -> MutexGuard<'a, State> {
+        let generation = state.generation;
+        while state.generation == generation && !self.is_closed() {
+            state = self
+                .inner
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state
     }
 
     /// Blocks until the refresher counts as initialized (or `timeout` passes;
@@ -804,15 +814,7 @@ impl Client {
         let deferred = DeferredSink::default();
         let mut state = lock(&self.inner.state);
         if state.refresher.is_fetching() {
-            let generation = state.generation;
-            while state.generation == generation && !self.is_closed() {
-                state = self
-                    .inner
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            return state.last_result.clone();
+            return self.wait_for_fetch_in_flight(state).last_result.clone();
         }
         let started = state
             .refresher
