@@ -660,17 +660,23 @@ impl Client {
     /// Lazy loading: a read at or after the refresher's deadline runs what is
     /// due (a cache read, a fetch) on the reading thread.
     fn refresh_if_expired(&self) {
-        let due = self
-            .inner
-            .published
-            .read(|snapshot, _| snapshot.refresh_due);
-        if due.is_some_and(|due| due <= self.inner.clock.now()) {
+        if self.refresh_is_due() {
             if self.inner.options.serve_stale {
                 self.refresh_in_background();
             } else {
                 self.run_due();
             }
         }
+    }
+
+    /// Whether the refresher's published deadline has come: a read before it
+    /// need not look at the refresher (no lock).
+    fn refresh_is_due(&self) -> bool {
+        let due = self
+            .inner
+            .published
+            .read(|snapshot, _| snapshot.refresh_due);
+        due.is_some_and(|due| due <= self.inner.clock.now())
     }
 
     /// Lazy loading with `serve_stale`: what is due runs on a thread of its
@@ -790,11 +796,7 @@ impl Client {
         if matches!(self.inner.options.polling_mode(), PollingMode::Lazy { .. }) {
             // A waiting call: the refresh runs here (or a background one is
             // waited for), with `serve_stale` too.
-            let due = self
-                .inner
-                .published
-                .read(|snapshot, _| snapshot.refresh_due);
-            if due.is_some_and(|due| due <= self.inner.clock.now()) {
+            if self.refresh_is_due() {
                 self.run_due();
             }
         }
